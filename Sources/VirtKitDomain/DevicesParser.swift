@@ -1,0 +1,124 @@
+/// Reads `<devices>`: the character devices in full, the rest of what a small guest needs.
+enum DevicesParser {
+    static func parse(_ element: XMLElement, into devices: inout Devices) throws(DomainError) {
+        for child in element.children {
+            switch child.name {
+            case "emulator": devices.emulator = child.text.trimmingWhitespace()
+            case "serial": devices.serials.append(try ChardevParser.parse(child))
+            case "parallel":
+                var chardev = try ChardevParser.parse(child)
+                // libvirt numbers a parallel port without one at parse time: max + 1.
+                if chardev.target.port == -1 {
+                    let maxPort = devices.parallels.compactMap { $0.target.port }.max() ?? -1
+                    chardev.target = chardev.target.withPort(maxPort + 1)
+                }
+                devices.parallels.append(chardev)
+            case "console":
+                var chardev = try ChardevParser.parse(child)
+                // A console's port is its position, whatever the XML says.
+                chardev.target = chardev.target.withPort(devices.consoles.count)
+                devices.consoles.append(chardev)
+            case "channel": devices.channels.append(try ChardevParser.parse(child))
+            case "disk": devices.disks.append(try parseDisk(child))
+            case "controller": devices.controllers.append(try parseController(child))
+            case "interface": devices.interfaces.append(try parseInterface(child))
+            case "input":
+                guard let type = child.attribute("type") else { throw .missingAttribute("type", "input") }
+                devices.inputs.append(Input(type: type, bus: child.attribute("bus") ?? "ps2"))
+            case "graphics":
+                guard let typeName = child.attribute("type") else { throw .missingAttribute("type", "graphics") }
+                guard let kind = Graphics.Kind(rawValue: typeName) else {
+                    throw DomainError(.configUnsupported, "graphics type '\(typeName)' is not supported by VirtKit")
+                }
+                var graphics = Graphics(type: kind)
+                if let port = child.attribute("port") {
+                    guard let value = Int(port) else { throw DomainError(.xmlError, "cannot parse \(typeName) port \(port)") }
+                    graphics.port = value
+                }
+                graphics.autoport = try child.yesNo("autoport")
+                graphics.listen = child.attribute("listen") ?? child.child("listen")?.attribute("address")
+                devices.graphics.append(graphics)
+            case "audio":
+                guard let id = child.attribute("id").flatMap({ Int($0) }) else { throw .missingAttribute("id", "audio") }
+                devices.audios.append(Audio(id: id, type: child.attribute("type") ?? "none"))
+            case "video":
+                let model = child.child("model")
+                var video = Video(model: model?.attribute("type") ?? "cirrus",
+                                  vram: model?.attribute("vram").flatMap { Int($0) },
+                                  heads: model?.attribute("heads").flatMap { Int($0) },
+                                  primary: try model?.yesNo("primary") ?? false)
+                if let address = child.child("address") { video.address = try AddressParser.parse(address) }
+                devices.videos.append(video)
+            case "memballoon":
+                guard let model = child.attribute("model") else { throw .missingAttribute("model", "memballoon") }
+                var balloon = Memballoon(model: model)
+                if let address = child.child("address") { balloon.address = try AddressParser.parse(address) }
+                devices.memballoon = balloon
+            default:
+                throw DomainParser.unsupported(child, in: "devices")
+            }
+        }
+    }
+
+    private static func parseDisk(_ element: XMLElement) throws(DomainError) -> Disk {
+        guard element.attribute("type") ?? "file" == "file" else {
+            throw DomainError(.configUnsupported, "disk type '\(element.attribute("type") ?? "")' is not supported by VirtKit (file)")
+        }
+        var disk = Disk()
+        disk.device = element.attribute("device") ?? "disk"
+        if let driver = element.child("driver") {
+            disk.driverName = driver.attribute("name") ?? "qemu"
+            disk.format = driver.attribute("type") ?? "raw"
+            guard ["raw", "qcow2"].contains(disk.format) else {
+                throw DomainError(.configUnsupported, "disk format '\(disk.format)' is not supported by VirtKit (raw, qcow2)")
+            }
+        }
+        disk.sourceFile = element.child("source")?.attribute("file")
+        guard let target = element.child("target") else {
+            throw DomainError(.xmlError, "missing target information for device \(disk.sourceFile ?? "")")
+        }
+        guard let dev = target.attribute("dev") else { throw .missingAttribute("dev", "target") }
+        disk.targetDev = dev
+        disk.targetBus = target.attribute("bus") ?? (dev.hasPrefix("vd") ? "virtio" : dev.hasPrefix("sd") ? "sata" : "ide")
+        guard ["virtio", "sata", "ide"].contains(disk.targetBus) else {
+            throw DomainError(.configUnsupported, "disk bus '\(disk.targetBus)' is not supported by VirtKit")
+        }
+        disk.readonly = element.child("readonly") != nil
+        if let address = element.child("address") { disk.address = try AddressParser.parse(address) }
+        return disk
+    }
+
+    private static func parseController(_ element: XMLElement) throws(DomainError) -> Controller {
+        guard let type = element.attribute("type") else { throw .missingAttribute("type", "controller") }
+        guard ["virtio-serial", "usb", "pci", "sata", "ide"].contains(type) else {
+            throw DomainError(.configUnsupported, "controller type '\(type)' is not supported by VirtKit")
+        }
+        let indexText = element.attribute("index") ?? "0"
+        guard let index = Int(indexText), index >= 0 else {
+            throw DomainError(.xmlError, "Cannot parse controller index \(indexText)")
+        }
+        var controller = Controller(type: type, index: index, model: element.attribute("model"))
+        if let ports = element.attribute("ports") {
+            guard let value = Int(ports), value >= 0 else { throw DomainError.invalidUnsigned("ports", "controller", ports) }
+            controller.ports = value
+        }
+        if let vectors = element.attribute("vectors") {
+            guard let value = Int(vectors), value >= 0 else { throw DomainError.invalidUnsigned("vectors", "controller", vectors) }
+            controller.vectors = value
+        }
+        if let address = element.child("address") { controller.address = try AddressParser.parse(address) }
+        return controller
+    }
+
+    private static func parseInterface(_ element: XMLElement) throws(DomainError) -> NetworkInterface {
+        guard element.attribute("type") == "user" else {
+            throw DomainError(.configUnsupported,
+                              "interface type '\(element.attribute("type") ?? "")' is not supported by VirtKit (user)")
+        }
+        var nic = NetworkInterface()
+        nic.mac = element.child("mac")?.attribute("address")?.lowercased()
+        nic.model = element.child("model")?.attribute("type")
+        if let address = element.child("address") { nic.address = try AddressParser.parse(address) }
+        return nic
+    }
+}

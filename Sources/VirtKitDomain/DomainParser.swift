@@ -1,0 +1,171 @@
+/// Reads libvirt domain XML into a ``Domain`` and applies libvirt's defaults, as `virsh define`
+/// does; ``DomainValidator`` then refuses what libvirt would refuse.
+public enum DomainParser {
+    /// Parse, fill in defaults and validate: the whole of `define`.
+    public static func define(xml: String) throws(DomainError) -> Domain {
+        var domain = try parse(xml: xml)
+        try DomainDefaults.apply(to: &domain)
+        try DomainValidator.validate(domain)
+        return domain
+    }
+
+    /// Parse only: no defaults, no validation.
+    public static func parse(xml: String) throws(DomainError) -> Domain {
+        let root = try XMLDocumentParser.parse(xml)
+        return try parse(root)
+    }
+
+    static func parse(_ root: XMLElement) throws(DomainError) -> Domain {
+        guard root.name == "domain" else {
+            throw DomainError(.xmlError, "unexpected root element <\(root.name)>, expecting <domain>")
+        }
+        var domain = Domain()
+        guard let type = root.attribute("type") else { throw .missingAttribute("type", "domain") }
+        guard let virtType = Domain.VirtType(rawValue: type) else {
+            throw DomainError(.configUnsupported, "domain type '\(type)' is not supported by VirtKit (kvm, qemu)")
+        }
+        domain.virtType = virtType
+        for child in root.children {
+            switch child.name {
+            case "name":
+                domain.name = child.text
+            case "uuid":
+                guard let uuid = UUIDText.normalise(child.text) else {
+                    throw DomainError(.internalError, "malformed uuid element")
+                }
+                domain.uuid = uuid
+            case "title": domain.title = child.text
+            case "description": domain.description = child.text
+            case "memory": domain.memoryKiB = try parseMemory(child)
+            case "currentMemory": domain.currentMemoryKiB = try parseMemory(child)
+            case "vcpu":
+                guard let count = UInt32(child.text.trimmingWhitespace()), count > 0 else {
+                    throw DomainError(.xmlError, "maximum vcpus count must be an integer")
+                }
+                domain.vcpus = count
+            case "os": try parseOS(child, into: &domain.os)
+            case "features":
+                for feature in child.children {
+                    switch feature.name {
+                    case "acpi": domain.features.acpi = true
+                    case "apic": domain.features.apic = true
+                    case "pae": domain.features.pae = true
+                    default: throw unsupported(feature, in: "features")
+                    }
+                }
+            case "cpu":
+                domain.cpu = Domain.CPU(mode: child.attribute("mode") ?? "custom", match: child.attribute("match"),
+                                        check: child.attribute("check"),
+                                        model: child.child("model").map { $0.text.trimmingWhitespace() },
+                                        fallback: child.child("model")?.attribute("fallback"))
+            case "clock":
+                let offset = child.attribute("offset") ?? "utc"
+                guard offset == "utc" || offset == "localtime" else {
+                    throw DomainError.invalidValue("offset", "clock", offset)
+                }
+                domain.clockOffset = offset
+            case "on_poweroff": domain.onPoweroff = try lifecycle(child)
+            case "on_reboot": domain.onReboot = try lifecycle(child)
+            case "on_crash": domain.onCrash = try lifecycle(child)
+            case "devices": try DevicesParser.parse(child, into: &domain.devices)
+            default: throw unsupported(child, in: "domain")
+            }
+        }
+        if domain.name.isEmpty { throw DomainError(.xmlError, "missing name information") }
+        return domain
+    }
+
+    static func unsupported(_ element: XMLElement, in parent: String) -> DomainError {
+        DomainError(.configUnsupported,
+                    "element <\(element.name)> in <\(parent)> (line \(element.line)) is not supported by VirtKit")
+    }
+
+    private static func lifecycle(_ element: XMLElement) throws(DomainError) -> Domain.LifecycleAction {
+        let text = element.text.trimmingWhitespace()
+        guard let action = Domain.LifecycleAction(rawValue: text) else {
+            throw DomainError(.xmlError, "invalid \(element.name) value: '\(text)'")
+        }
+        return action
+    }
+
+    private static func parseOS(_ element: XMLElement, into os: inout Domain.OperatingSystem) throws(DomainError) {
+        for child in element.children {
+            switch child.name {
+            case "type":
+                os.type = child.text.trimmingWhitespace()
+                if let arch = child.attribute("arch") { os.arch = arch }
+                if let machine = child.attribute("machine") { os.machine = machine }
+            case "kernel": os.kernel = child.text
+            case "initrd": os.initrd = child.text
+            case "cmdline": os.cmdline = child.text
+            case "boot":
+                guard let dev = child.attribute("dev") else { throw .missingAttribute("dev", "boot") }
+                guard ["hd", "cdrom", "network", "fd"].contains(dev) else {
+                    throw DomainError(.xmlError, "unknown boot device '\(dev)'")
+                }
+                os.bootDevices.append(dev)
+            default: throw unsupported(child, in: "os")
+            }
+        }
+        guard os.type == "hvm" else {
+            throw DomainError(.configUnsupported, "os type '\(os.type)' is not supported by VirtKit (hvm)")
+        }
+        guard os.arch == "x86_64" else {
+            throw DomainError(.configUnsupported, "arch '\(os.arch)' is not supported by VirtKit (x86_64)")
+        }
+    }
+
+    /// `<memory unit>N</memory>` in KiB, rounded up as libvirt's `virDomainParseMemory` does.
+    private static func parseMemory(_ element: XMLElement) throws(DomainError) -> UInt64 {
+        let text = element.text.trimmingWhitespace()
+        guard let value = UInt64(text) else {
+            throw DomainError(.xmlError, "could not parse memory element \(element.name)")
+        }
+        let unit = element.attribute("unit") ?? "KiB"
+        let scale: UInt64
+        switch unit {
+        case "b", "bytes": scale = 1
+        case "KB": scale = 1000
+        case "k", "K", "KiB": scale = 1024
+        case "MB": scale = 1_000_000
+        case "m", "M", "MiB": scale = 1 << 20
+        case "GB": scale = 1_000_000_000
+        case "g", "G", "GiB": scale = 1 << 30
+        case "TB": scale = 1_000_000_000_000
+        case "t", "T", "TiB": scale = 1 << 40
+        default: throw DomainError(.invalidArgument, "unknown suffix '\(unit)'")
+        }
+        let (bytes, overflow) = value.multipliedReportingOverflow(by: scale)
+        if overflow { throw DomainError(.xmlError, "value too large for element \(element.name)") }
+        return (bytes + 1023) / 1024
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\n" || f == "\t" || f == "\r" { s = s.dropFirst() }
+        while let l = s.last, l == " " || l == "\n" || l == "\t" || l == "\r" { s = s.dropLast() }
+        return String(s)
+    }
+}
+
+/// UUIDs in libvirt's canonical form: lower-case 8-4-4-4-12.
+enum UUIDText {
+    static func normalise(_ text: String) -> String? {
+        let hex = text.trimmingWhitespace().lowercased().filter { $0 != "-" }
+        guard hex.count == 32, hex.allSatisfy(\.isHexDigit) else { return nil }
+        let chars = Array(hex)
+        return String(chars[0..<8]) + "-" + String(chars[8..<12]) + "-" + String(chars[12..<16]) + "-"
+            + String(chars[16..<20]) + "-" + String(chars[20..<32])
+    }
+
+    static func random() -> String {
+        var rng = SystemRandomNumberGenerator()
+        var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        bytes[6] = (bytes[6] & 0x0F) | 0x40
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        let hex = bytes.map { b in String(b >> 4, radix: 16) + String(b & 0xF, radix: 16) }.joined()
+        return normalise(hex) ?? hex
+    }
+}

@@ -1,0 +1,48 @@
+/// Refuses a domain libvirt would refuse, and what libvirt only refuses at start (a serial port
+/// used twice), so that a defined domain can start.
+public enum DomainValidator {
+    public static func validate(_ domain: Domain) throws(DomainError) {
+        try validateName(domain.name)
+        if domain.memoryKiB == 0 {
+            throw DomainError(.xmlError, "missing memory element or memory size 0")
+        }
+        let devices = domain.devices
+        for chardev in devices.serials + devices.parallels + devices.channels {
+            try ChardevValidator.validate(chardev, in: domain)
+        }
+        for (index, console) in devices.consoles.enumerated() {
+            // Console 0 of type serial is serial 0 and was checked as such.
+            if index == 0, case .console(.serial, _) = console.target, !devices.serials.isEmpty { continue }
+            try ChardevValidator.validate(console, in: domain)
+        }
+        var seen: [Int: Int] = [:]
+        for (index, serial) in devices.serials.enumerated() {
+            guard let port = serial.target.port else { continue }
+            if let first = seen[port] {
+                throw DomainError(.configUnsupported,
+                                  "serial devices \(first) and \(index) both use target port \(port)")
+            }
+            seen[port] = index
+        }
+        var aliases = Set<String>()
+        for chardev in devices.serials + devices.parallels + devices.channels {
+            if let alias = chardev.alias, !aliases.insert(alias).inserted {
+                throw DomainError(.xmlError, "non unique alias detected: \(alias)")
+            }
+        }
+    }
+
+    /// Names become file and directory names: no '/', no control characters, not empty.
+    static func validateName(_ name: String) throws(DomainError) {
+        if name.isEmpty { throw DomainError(.xmlError, "missing name information") }
+        if name.contains("/") {
+            throw DomainError(.xmlError, "name \(name) cannot contain '/'")
+        }
+        if name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            throw DomainError(.xmlError, "name '\(name)' contains control characters")
+        }
+        if name.utf8.count > 200 {
+            throw DomainError(.xmlError, "name '\(name.prefix(20))...' is longer than 200 bytes")
+        }
+    }
+}

@@ -1,0 +1,111 @@
+/// libvirt's PCI address assignment for the devices VirtKit supports.
+///
+/// i440fx (`pc`): everything on bus 0; slot 1 is the PIIX3 (USB UHCI at function 2), slot 2 goes
+/// to the primary video, the rest take the next free slot in libvirt's device order.
+/// q35: each PCIe device gets its own `pcie-root-port` (bus N, slot 0), and one spare port is
+/// added for hot-plug; the ports fill functions of pcie.0 slot 1, then slot 2, and so on.
+enum PCIAddressAssigner {
+    /// A device slot to fill, in libvirt's order (`qemuDomainAssignDevicePCISlots`).
+    private enum Slot {
+        case interface(Int), controller(Int), disk(Int), memballoon, video(Int), serial(Int)
+    }
+
+    static func assign(_ domain: inout Domain) throws(DomainError) {
+        var devices = domain.devices
+        var used = Set<UInt32>()  // bus 0 slots taken
+        used.insert(0)
+        used.insert(domain.isQ35 ? 0x1f : 1)
+        func reserve(_ address: DeviceAddress?) {
+            if case .pci(_, 0, let slot, _, _) = address { used.insert(slot) }
+        }
+        devices.interfaces.forEach { reserve($0.address) }
+        devices.controllers.forEach { reserve($0.address) }
+        devices.disks.forEach { reserve($0.address) }
+        reserve(devices.memballoon?.address)
+        devices.videos.forEach { reserve($0.address) }
+        devices.serials.forEach { reserve($0.address) }
+
+        // Fixed places.
+        for i in devices.controllers.indices where devices.controllers[i].address == nil {
+            let c = devices.controllers[i]
+            if !domain.isQ35 && c.type == "usb" && c.index == 0 && c.model == "piix3-uhci" {
+                devices.controllers[i].address = .pci(domain: 0, bus: 0, slot: 1, function: 2, multifunction: nil)
+            } else if domain.isQ35 && c.type == "sata" && c.index == 0 {
+                devices.controllers[i].address = .pci(domain: 0, bus: 0, slot: 0x1f, function: 2, multifunction: nil)
+            }
+        }
+        if let primary = devices.videos.firstIndex(where: \.primary), devices.videos[primary].address == nil {
+            let slot: UInt32 = domain.isQ35 ? 1 : 2
+            if !used.contains(slot) {
+                used.insert(slot)
+                devices.videos[primary].address = .pci(domain: 0, bus: 0, slot: slot, function: 0, multifunction: nil)
+            }
+        }
+
+        var wanted: [Slot] = []
+        for i in devices.interfaces.indices where devices.interfaces[i].address == nil { wanted.append(.interface(i)) }
+        for i in devices.controllers.indices where devices.controllers[i].address == nil {
+            let c = devices.controllers[i]
+            if c.type == "pci" { continue }
+            if c.type == "ide" && c.index == 0 { continue }
+            wanted.append(.controller(i))
+        }
+        for i in devices.disks.indices where devices.disks[i].address == nil && devices.disks[i].targetBus == "virtio" {
+            wanted.append(.disk(i))
+        }
+        if let balloon = devices.memballoon, balloon.model == "virtio", balloon.address == nil { wanted.append(.memballoon) }
+        for i in devices.videos.indices where devices.videos[i].address == nil { wanted.append(.video(i)) }
+        for i in devices.serials.indices where devices.serials[i].address == nil {
+            if case .serial(.pciSerial, _, _) = devices.serials[i].target {
+                if domain.isQ35 {
+                    throw DomainError(.configUnsupported, "pci-serial on a q35 machine is not supported by VirtKit")
+                }
+                wanted.append(.serial(i))
+            }
+        }
+
+        func place(_ slot: Slot, _ address: DeviceAddress) {
+            switch slot {
+            case .interface(let i): devices.interfaces[i].address = address
+            case .controller(let i): devices.controllers[i].address = address
+            case .disk(let i): devices.disks[i].address = address
+            case .memballoon: devices.memballoon?.address = address
+            case .video(let i): devices.videos[i].address = address
+            case .serial(let i): devices.serials[i].address = address
+            }
+        }
+
+        if domain.isQ35 {
+            let firstBus = (devices.controllers.filter { $0.type == "pci" }.map(\.index).max() ?? 0) + 1
+            for (n, slot) in wanted.enumerated() {
+                place(slot, .pci(domain: 0, bus: UInt32(firstBus + n), slot: 0, function: 0, multifunction: nil))
+            }
+            let portCount = wanted.count + 1
+            var nextSlot: UInt32 = 1
+            while used.contains(nextSlot) { nextSlot += 1 }
+            for n in 0..<portCount {
+                let slot = nextSlot + UInt32(n / 8)
+                let function = UInt32(n % 8)
+                let portsInSlot = min(8, portCount - (n / 8) * 8)
+                var port = Controller(type: "pci", index: firstBus + n, model: "pcie-root-port")
+                port.modelName = "pcie-root-port"
+                port.chassis = firstBus + n
+                port.port = Int(slot * 8 + function)
+                port.address = .pci(domain: 0, bus: 0, slot: slot, function: function,
+                                    multifunction: function == 0 && portsInSlot > 1 ? true : nil)
+                devices.controllers.append(port)  // libvirt appends the ports it adds
+            }
+        } else {
+            var nextSlot: UInt32 = 1
+            for slot in wanted {
+                while used.contains(nextSlot) { nextSlot += 1 }
+                guard nextSlot < 32 else {
+                    throw DomainError(.internalError, "No more available PCI slots")
+                }
+                used.insert(nextSlot)
+                place(slot, .pci(domain: 0, bus: 0, slot: nextSlot, function: 0, multifunction: nil))
+            }
+        }
+        domain.devices = devices
+    }
+}

@@ -1,0 +1,68 @@
+/// libvirt's virtio-serial port allocation (`qemuDomainAssignVirtioSerialAddresses`): virtio
+/// consoles take the lowest free port from 0 without recording it, channels the lowest from 1,
+/// on the first controller with room; a controller is added when none has room.
+enum VirtioSerialAddressAssigner {
+    static let defaultPorts = 31
+
+    static func assign(_ domain: inout Domain) throws(DomainError) {
+        var devices = domain.devices
+        var ports: [Int: [Bool]] = [:]
+        for controller in devices.controllers where controller.type == "virtio-serial" {
+            ports[controller.index] = [Bool](repeating: false, count: controller.ports ?? defaultPorts)
+        }
+        for chardev in devices.channels + devices.consoles {
+            guard case .virtioSerial(let controller, _, let port) = chardev.address, port != 0 else { continue }
+            let c = Int(controller), p = Int(port)
+            guard var map = ports[c] else {
+                throw DomainError(.xmlError, "virtio serial controller \(controller) is missing")
+            }
+            guard p < map.count else {
+                throw DomainError(.xmlError, "virtio serial controller \(controller) does not have port \(port)")
+            }
+            if map[p] {
+                throw DomainError(.xmlError, "virtio serial port \(port) on controller \(controller) is already occupied")
+            }
+            map[p] = true
+            ports[c] = map
+        }
+        func next(allowZero: Bool, onlyController: Int?) throws(DomainError) -> (Int, Int) {
+            let start = allowZero ? 0 : 1
+            let indices = onlyController.map { [$0] } ?? ports.keys.sorted()
+            for index in indices {
+                guard let map = ports[index] else {
+                    throw DomainError(.internalError, "virtio-serial controller \(index) not available")
+                }
+                if start < map.count, let port = map[start...].firstIndex(of: false) {
+                    ports[index]?[port] = true
+                    return (index, port)
+                }
+            }
+            if let only = onlyController {
+                throw DomainError(.xmlError, "Unable to find a free port on virtio-serial controller \(only)")
+            }
+            var newIndex = 0
+            while ports[newIndex] != nil { newIndex += 1 }
+            DomainDefaults.insertController(Controller(type: "virtio-serial", index: newIndex), into: &devices.controllers)
+            var map = [Bool](repeating: false, count: defaultPorts)
+            map[start] = true
+            ports[newIndex] = map
+            return (newIndex, start)
+        }
+        for console in devices.consoles {
+            guard case .console(.virtio, _) = console.target else { continue }
+            if case .virtioSerial(_, _, let port) = console.address, port != 0 { continue }
+            _ = try next(allowZero: true, onlyController: nil)
+        }
+        for i in devices.channels.indices {
+            guard case .virtioChannel = devices.channels[i].target else { continue }
+            var only: Int?
+            if case .virtioSerial(let controller, _, let port) = devices.channels[i].address {
+                if port != 0 { continue }
+                only = Int(controller)
+            }
+            let (controller, port) = try next(allowZero: false, onlyController: only)
+            devices.channels[i].address = .virtioSerial(controller: UInt32(controller), bus: 0, port: UInt32(port))
+        }
+        domain.devices = devices
+    }
+}
