@@ -31,11 +31,15 @@ enum DomainFileReader {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    static func printLine(toStderr text: String) {
+        var line = text + "\n"
+        line.withUTF8 { buffer in _ = write(2, buffer.baseAddress, buffer.count) }
+    }
+
     /// Print an error as virsh does ("error: ...") on stderr.
     static func printError(_ error: Error) {
         let text: String
         if let domainError = error as? DomainError { text = domainError.message } else { text = "\(error)" }
-        var line = "error: " + text + "\n"
-        line.withUTF8 { buffer in _ = write(2, buffer.baseAddress, buffer.count) }
+        printLine(toStderr: "error: " + text)
     }
 }

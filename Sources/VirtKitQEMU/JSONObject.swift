@@ -1,0 +1,69 @@
+/// An ordered JSON object written as libvirt's `virJSONValueToString` writes QEMU's `-device`,
+/// `-object` and `-netdev` arguments: keys in insertion order, no spaces, `/` not escaped.
+struct JSONObject: Sendable {
+    private var text = "{"
+    private var empty = true
+
+    init() {}
+
+    private mutating func key(_ name: String) {
+        if !empty { text += "," }
+        empty = false
+        text += Self.quote(name)
+        text += ":"
+    }
+
+    mutating func add(_ name: String, _ value: String?) {
+        guard let value else { return }
+        key(name)
+        text += Self.quote(value)
+    }
+
+    mutating func add(_ name: String, _ value: Int?) {
+        guard let value else { return }
+        key(name)
+        text += String(value)
+    }
+
+    mutating func add(_ name: String, _ value: UInt64) {
+        key(name)
+        text += String(value)
+    }
+
+    mutating func add(_ name: String, _ value: Bool?) {
+        guard let value else { return }
+        key(name)
+        text += value ? "true" : "false"
+    }
+
+    /// A value already written as JSON (an array or object).
+    mutating func addRaw(_ name: String, _ json: String) {
+        key(name)
+        text += json
+    }
+
+    var string: String { text + "}" }
+
+    static func quote(_ value: String) -> String {
+        var out = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}
