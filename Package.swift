@@ -37,20 +37,16 @@ let package = Package(
             dependencies: ["VirtKitDomain", "VirtKitQEMU"],
             path: "Benchmarks/virtkit-bench"
         ),
-        .testTarget(
-            name: "VirtKitDomainTests",
-            dependencies: ["VirtKitDomain"],
-            resources: [.copy("Resources")]
-        ),
-        .testTarget(
-            name: "VirtKitQEMUTests",
-            dependencies: ["VirtKitQEMU", "VirtKitDomain"],
-            resources: [.copy("Resources")]
-        ),
+        // Golden files and cases live under Tests/Golden and Tests/ConformanceTests/Cases and are
+        // found through #filePath, so every target can share them.
+        .target(name: "VirtKitTestSupport", path: "Tests/Support"),
+        .testTarget(name: "VirtKitDomainTests", dependencies: ["VirtKitDomain", "VirtKitTestSupport"]),
+        .testTarget(name: "VirtKitQEMUTests", dependencies: ["VirtKitQEMU", "VirtKitDomain", "VirtKitTestSupport"]),
+        .testTarget(name: "VirtKitCommandsTests", dependencies: ["VirtKitCommands"]),
         .testTarget(
             name: "ConformanceTests",
-            dependencies: ["VirtKitQEMU", "VirtKitDomain", "VirtKitCommands"],
-            resources: [.copy("Cases")]
+            dependencies: ["VirtKitQEMU", "VirtKitDomain", "VirtKitTestSupport"],
+            exclude: ["Cases"]
         ),
     ],
     swiftLanguageModes: [.v6]

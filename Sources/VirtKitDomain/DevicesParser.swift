@@ -106,6 +106,19 @@ enum DevicesParser {
             guard let value = Int(vectors), value >= 0 else { throw DomainError.invalidUnsigned("vectors", "controller", vectors) }
             controller.vectors = value
         }
+        controller.modelName = element.child("model")?.attribute("name")
+        if let target = element.child("target") {
+            if let chassis = target.attribute("chassis") {
+                guard let value = parseUnsigned(chassis, radix: 10) else {
+                    throw DomainError.invalidUnsigned("chassis", "target", chassis)
+                }
+                controller.chassis = Int(value)
+            }
+            if let port = target.attribute("port") {
+                guard let value = parseUnsigned(port, radix: 16) else { throw DomainError.invalidUnsigned("port", "target", port) }
+                controller.port = Int(value)
+            }
+        }
         if let address = element.child("address") { controller.address = try AddressParser.parse(address) }
         return controller
     }

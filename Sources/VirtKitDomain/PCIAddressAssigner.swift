@@ -76,11 +76,35 @@ enum PCIAddressAssigner {
         }
 
         if domain.isQ35 {
+            // Root ports already defined and still empty are used first; libvirt adds ports only
+            // for what is left, plus one spare for hot-plug.
+            var busesInUse = Set<UInt32>()
+            for address in devices.interfaces.map(\.address) + devices.controllers.map(\.address)
+                + devices.disks.map(\.address) + devices.videos.map(\.address) + [devices.memballoon?.address] {
+                if case .pci(_, let bus, _, _, _) = address, bus != 0 { busesInUse.insert(bus) }
+            }
+            var freePorts = devices.controllers.filter { $0.model == "pcie-root-port" && !busesInUse.contains(UInt32($0.index)) }
+                .map(\.index)
+            var remaining: [Slot] = []
+            for slot in wanted {
+                if !freePorts.isEmpty {
+                    place(slot, .pci(domain: 0, bus: UInt32(freePorts.removeFirst()), slot: 0, function: 0, multifunction: nil))
+                } else {
+                    remaining.append(slot)
+                }
+            }
+            guard !remaining.isEmpty else {
+                domain.devices = devices
+                return
+            }
             let firstBus = (devices.controllers.filter { $0.type == "pci" }.map(\.index).max() ?? 0) + 1
-            for (n, slot) in wanted.enumerated() {
+            for (n, slot) in remaining.enumerated() {
                 place(slot, .pci(domain: 0, bus: UInt32(firstBus + n), slot: 0, function: 0, multifunction: nil))
             }
-            let portCount = wanted.count + 1
+            for c in devices.controllers where c.model == "pcie-root-port" {
+                if case .pci(_, 0, let slot, _, _) = c.address { used.insert(slot) }
+            }
+            let portCount = remaining.count + 1
             var nextSlot: UInt32 = 1
             while used.contains(nextSlot) { nextSlot += 1 }
             for n in 0..<portCount {

@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+import VirtKitDomain
+import VirtKitQEMU
+import VirtKitTestSupport
+
+/// The differential suite: every case goes through real libvirt 9.0 (the embedded QEMU driver,
+/// driven by Scripts/libvirt-oracle.py, no daemon) and through VirtKit, now, on this machine.
+/// The chardev arguments and the normalised XML must be identical, and what libvirt refuses VirtKit
+/// refuses with the same message. This needs Debian's libvirt and QEMU (see .ci/run); it fails,
+/// never skips, without them.
+@Suite struct LibvirtDifferentialTests {
+    /// libvirt's answers for every case, computed once for the whole suite.
+    static let oracle: Result<URL, OracleError> = runOracle()
+
+    struct OracleError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func runOracle() -> Result<URL, OracleError> {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("virtkit-oracle-\(getpid())")
+        try? FileManager.default.removeItem(at: out)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        let script = TestFiles.packageRoot.appendingPathComponent("Scripts/libvirt-oracle.py").path
+        process.arguments = [script, out.path] + TestFiles.caseNames.map {
+            TestFiles.casesDirectory.appendingPathComponent($0 + ".xml").path
+        }
+        let errors = Pipe()
+        process.standardError = errors
+        do {
+            try process.run()
+        } catch {
+            return .failure(OracleError(description: "cannot run \(script): \(error)"))
+        }
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            return .failure(OracleError(description: "libvirt oracle failed (\(process.terminationStatus)): \(stderr)"))
+        }
+        return .success(out)
+    }
+
+    static func answer(_ name: String, _ ext: String) throws -> String? {
+        let dir = try oracle.get()
+        return try? String(contentsOf: dir.appendingPathComponent(name + "." + ext), encoding: .utf8)
+    }
+
+    @Test func libvirtAnsweredEveryCase() throws {
+        #expect(TestFiles.caseNames.count >= 60)
+        for name in TestFiles.caseNames {
+            #expect(try Self.answer(name, "dump.xml") != nil || Self.answer(name, "dump.err") != nil, "\(name)")
+            #expect(try Self.answer(name, "args") != nil || Self.answer(name, "args.err") != nil, "\(name)")
+        }
+    }
+
+    @Test(arguments: TestFiles.caseNames)
+    func defineAgreesWithLibvirt(_ name: String) throws {
+        let xml = TestFiles.caseXML(name)
+        let result = Result { () throws(DomainError) -> String in DomainFormatter.format(try DomainParser.define(xml: xml)) }
+        if let refusal = try Self.answer(name, "dump.err") {
+            guard case .failure(let error) = result else {
+                Issue.record("libvirt refused \(name) (\(refusal)) but VirtKit accepted it")
+                return
+            }
+            #expect(error.message == refusal.trimmingCharacters(in: .newlines))
+        } else {
+            let expected = try #require(try Self.answer(name, "dump.xml"))
+            #expect(try result.get() == expected)
+        }
+    }
+
+    @Test(arguments: TestFiles.caseNames)
+    func commandLineAgreesWithLibvirt(_ name: String) throws {
+        let xml = TestFiles.caseXML(name)
+        let built = Result { () throws -> [String] in
+            let domain = try DomainParser.define(xml: xml)
+            return try QEMUCommandLineBuilder.libvirtPretend(for: domain).build(domain).arguments
+        }
+        if let refusal = try Self.answer(name, "args.err") {
+            guard case .failure(let error) = built else {
+                Issue.record("libvirt refused \(name) (\(refusal)) but VirtKit built a command line")
+                return
+            }
+            let message = (error as? DomainError)?.message ?? (error as? QEMUCommandLineError)?.message ?? "\(error)"
+            #expect(message == refusal.trimmingCharacters(in: .newlines))
+        } else {
+            let expected = try #require(try Self.answer(name, "args")).split(separator: "\n").map(String.init)
+            let argv = try built.get()
+            #expect(TestFiles.chardevArguments(argv) == TestFiles.chardevArguments(expected))
+            #expect(!TestFiles.chardevArguments(argv).isEmpty)
+        }
+    }
+}
