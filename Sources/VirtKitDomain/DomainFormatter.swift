@@ -1,7 +1,7 @@
 /// Writes a ``Domain`` as libvirt 9.0's `virsh dumpxml --inactive` does after `define`.
 public enum DomainFormatter {
     public static func format(_ domain: Domain) -> String {
-        var w = LibvirtXMLWriter()
+        var w = LibvirtXMLWriter(capacity: 4096)
         w.element("domain", [("type", domain.virtType.rawValue)]) { w in
             w.text("name", [], domain.name)
             w.text("uuid", [], domain.uuid)

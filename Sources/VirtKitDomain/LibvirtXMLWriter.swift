@@ -7,8 +7,11 @@ public struct LibvirtXMLWriter: Sendable {
     public private(set) var output: String = ""
     private var depth = 0
 
-    public init() {
-        output.reserveCapacity(4096)
+    public init() {}
+
+    /// A writer whose buffer starts with room for `capacity` bytes.
+    public init(capacity: Int) {
+        output.reserveCapacity(capacity)
     }
 
     /// Escape a value as `virBufferEscapeString` does: the five XML specials become entities and

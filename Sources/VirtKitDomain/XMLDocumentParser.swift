@@ -44,7 +44,10 @@ public enum XMLDocumentParser {
         while let a = attr {
             let attrName = a.pointee.name.map { String(cString: $0) } ?? ""
             var value = ""
-            if let v = xmlNodeListGetString(node.pointee.doc, a.pointee.children, 1) {
+            if let text = a.pointee.children, text.pointee.next == nil, text.pointee.type == XML_TEXT_NODE,
+               let content = text.pointee.content {
+                value = String(cString: content)  // the usual case: one text node, no allocation by libxml2
+            } else if let v = xmlNodeListGetString(node.pointee.doc, a.pointee.children, 1) {
                 value = String(cString: v)
                 vk_xml_free(v)
             }
