@@ -16,12 +16,24 @@ enum DomainDefaults {
             domain.cpu = Domain.CPU(mode: "custom", match: "exact", check: "none", model: "qemu64", fallback: "forbid")
         }
         if domain.devices.emulator == nil { domain.devices.emulator = "/usr/bin/qemu-system-x86_64" }
+        for i in domain.devices.interfaces.indices where domain.devices.interfaces[i].mac == nil {
+            domain.devices.interfaces[i].mac = randomMAC()  // as libvirt: QEMU's OUI, random rest
+        }
         addDefaultControllers(&domain)
         try ChardevDefaults.apply(to: &domain)
         addImplicitDevices(&domain)
         try VirtioSerialAddressAssigner.assign(&domain)
         USBAddressAssigner.assign(&domain)
         try PCIAddressAssigner.assign(&domain)
+    }
+
+    static func randomMAC() -> String {
+        var rng = SystemRandomNumberGenerator()
+        let tail = (0..<3).map { _ -> String in
+            let b = UInt8.random(in: 0...255, using: &rng)
+            return String(b >> 4, radix: 16) + String(b & 0xF, radix: 16)
+        }
+        return "52:54:00:" + tail.joined(separator: ":")
     }
 
     /// libvirt's `virDomainControllerInsertPreAlloced`: a new controller goes after the last one

@@ -111,3 +111,12 @@ import Testing
         #expect(try DomainParser.define(xml: xml).memoryKiB == 2)
     }
 }
+
+extension DomainCheckTests {
+    @Test func interfaceWithoutMACGetsOneInQEMUsRange() throws {
+        let domain = try DomainParser.define(xml: Self.domainXML(devices: "<interface type='user'/>"))
+        let mac = try #require(domain.devices.interfaces.first?.mac)
+        #expect(mac.hasPrefix("52:54:00:"))
+        #expect(mac.count == 17)
+    }
+}
