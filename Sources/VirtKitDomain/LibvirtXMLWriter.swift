@@ -3,15 +3,29 @@
 ///
 /// libvirt's format is its own (attribute order, quoting, which empty elements appear), so no
 /// general XML library writes it; this small writer is the one place that knows the rules.
+///
+/// The text is kept as UTF-8 bytes: appending many short pieces to a byte array costs a fraction of
+/// appending them to a `String` (measured with callgrind on `virtkit-bench`).
 public struct LibvirtXMLWriter: Sendable {
-    public private(set) var output: String = ""
+    private var bytes: [UInt8] = []
     private var depth = 0
 
     public init() {}
 
     /// A writer whose buffer starts with room for `capacity` bytes.
     public init(capacity: Int) {
-        output.reserveCapacity(capacity)
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// What has been written.
+    public var output: String { String(decoding: bytes, as: UTF8.self) }
+
+    private mutating func put(_ text: String) {
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    private mutating func put(_ byte: UInt8) {
+        bytes.append(byte)
     }
 
     /// Escape a value as `virBufferEscapeString` does: the five XML specials become entities and
@@ -42,57 +56,57 @@ public struct LibvirtXMLWriter: Sendable {
     }
 
     private mutating func indent() {
-        for _ in 0..<depth { output += "  " }
+        for _ in 0..<(2 * depth) { put(0x20) }
     }
 
     private mutating func appendAttributes(_ attributes: [(String, String?)]) {
         for (name, value) in attributes {
             guard let value else { continue }
-            output += " "
-            output += name
-            output += "='"
-            output += Self.escape(value)
-            output += "'"
+            put(0x20)
+            put(name)
+            put("='")
+            put(Self.escape(value))
+            put(0x27)
         }
     }
 
     /// `<name a='1' b='2'/>`; nil values are skipped, as `virBufferEscapeString` skips NULL.
     public mutating func empty(_ name: String, _ attributes: [(String, String?)] = []) {
         indent()
-        output += "<"
-        output += name
+        put(0x3C)
+        put(name)
         appendAttributes(attributes)
-        output += "/>\n"
+        put("/>\n")
     }
 
     /// `<name>text</name>` with the text escaped.
     public mutating func text(_ name: String, _ attributes: [(String, String?)] = [], _ text: String) {
         indent()
-        output += "<"
-        output += name
+        put(0x3C)
+        put(name)
         appendAttributes(attributes)
-        output += ">"
-        output += Self.escape(text)
-        output += "</"
-        output += name
-        output += ">\n"
+        put(0x3E)
+        put(Self.escape(text))
+        put("</")
+        put(name)
+        put(">\n")
     }
 
     /// `<name attrs>`, children written by `body`, then `</name>`.
     public mutating func element(_ name: String, _ attributes: [(String, String?)] = [],
                                  _ body: (inout LibvirtXMLWriter) -> Void) {
         indent()
-        output += "<"
-        output += name
+        put(0x3C)
+        put(name)
         appendAttributes(attributes)
-        output += ">\n"
+        put(">\n")
         depth += 1
         body(&self)
         depth -= 1
         indent()
-        output += "</"
-        output += name
-        output += ">\n"
+        put("</")
+        put(name)
+        put(">\n")
     }
 
     /// As libvirt's `virXMLFormatElement`: nothing when there are no attributes and no children,
@@ -103,19 +117,19 @@ public struct LibvirtXMLWriter: Sendable {
         child.depth = depth + 1
         body(&child)
         let hasAttributes = attributes.contains { $0.1 != nil }
-        if child.output.isEmpty {
+        if child.bytes.isEmpty {
             if hasAttributes { empty(name, attributes) }
             return
         }
         indent()
-        output += "<"
-        output += name
+        put(0x3C)
+        put(name)
         appendAttributes(attributes)
-        output += ">\n"
-        output += child.output
+        put(">\n")
+        bytes.append(contentsOf: child.bytes)
         indent()
-        output += "</"
-        output += name
-        output += ">\n"
+        put("</")
+        put(name)
+        put(">\n")
     }
 }

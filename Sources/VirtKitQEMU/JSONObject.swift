@@ -1,48 +1,48 @@
 /// An ordered JSON object written as libvirt's `virJSONValueToString` writes QEMU's `-device`,
 /// `-object` and `-netdev` arguments: keys in insertion order, no spaces, `/` not escaped.
 struct JSONObject: Sendable {
-    private var text = "{"
+    private var bytes: [UInt8] = [0x7B]  // UTF-8, cheaper to grow than a String
     private var empty = true
 
     init() {}
 
     private mutating func key(_ name: String) {
-        if !empty { text += "," }
+        if !empty { bytes.append(0x2C) }
         empty = false
-        text += Self.quote(name)
-        text += ":"
+        bytes.append(contentsOf: Self.quote(name).utf8)
+        bytes.append(0x3A)
     }
 
     mutating func add(_ name: String, _ value: String?) {
         guard let value else { return }
         key(name)
-        text += Self.quote(value)
+        bytes.append(contentsOf: Self.quote(value).utf8)
     }
 
     mutating func add(_ name: String, _ value: Int?) {
         guard let value else { return }
         key(name)
-        text += String(value)
+        bytes.append(contentsOf: String(value).utf8)
     }
 
     mutating func add(_ name: String, _ value: UInt64) {
         key(name)
-        text += String(value)
+        bytes.append(contentsOf: String(value).utf8)
     }
 
     mutating func add(_ name: String, _ value: Bool?) {
         guard let value else { return }
         key(name)
-        text += value ? "true" : "false"
+        bytes.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
     /// A value already written as JSON (an array or object).
     mutating func addRaw(_ name: String, _ json: String) {
         key(name)
-        text += json
+        bytes.append(contentsOf: json.utf8)
     }
 
-    var string: String { text + "}" }
+    var string: String { String(decoding: bytes + [0x7D], as: UTF8.self) }
 
     static func quote(_ value: String) -> String {
         if !value.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
