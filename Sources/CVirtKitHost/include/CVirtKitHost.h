@@ -1,0 +1,1 @@
+#include "vk_spawn.h"

@@ -1,0 +1,79 @@
+import SystemPackage
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Files written so that a reader, or a crash, never sees half of one: a temporary file beside
+/// the target, fsync, rename over it, fsync of the directory.
+public enum AtomicFile {
+    public static func write(_ bytes: [UInt8], to path: FilePath,
+                             permissions: FilePermissions = [.ownerReadWrite]) throws(HostError) {
+        let temporary = FilePath(path.string + ".tmp-\(getpid())")
+        do {
+            let fd = try FileDescriptor.open(temporary, .writeOnly, options: [.create, .truncate],
+                                             permissions: permissions)
+            try fd.closeAfter {
+                _ = try fd.writeAll(bytes)
+                if fsync(fd.rawValue) != 0 { throw Errno(rawValue: errno) }
+            }
+            if rename(temporary.string, path.string) != 0 { throw Errno(rawValue: errno) }
+        } catch {
+            unlink(temporary.string)
+            throw HostError("cannot write", path.string, (error as? Errno) ?? .ioError)
+        }
+        let directory = open(path.removingLastComponent().string, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directory >= 0 {
+            fsync(directory)
+            close(directory)
+        }
+    }
+
+    public static func write(_ text: String, to path: FilePath,
+                             permissions: FilePermissions = [.ownerReadWrite]) throws(HostError) {
+        try write(Array(text.utf8), to: path, permissions: permissions)
+    }
+
+    /// The whole file, nil when it cannot be read.
+    public static func read(_ path: FilePath) -> [UInt8]? {
+        guard let fd = try? FileDescriptor.open(path, .readOnly) else { return nil }
+        defer { try? fd.close() }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            guard let n = try? buffer.withUnsafeMutableBytes({ try fd.read(into: $0) }), n > 0 else { break }
+            bytes += buffer[0..<n]
+        }
+        return bytes
+    }
+
+    /// Creates `path` and its missing parents with `permissions` (existing ones are left as they are).
+    public static func makeDirectory(_ path: FilePath, permissions: FilePermissions = [.ownerReadWriteExecute]) throws(HostError) {
+        var current = FilePath("/")
+        for component in path.components {
+            current.append(component)
+            if mkdir(current.string, permissions.rawValue) != 0, errno != EEXIST {
+                throw HostError("cannot create directory", current.string, Errno(rawValue: errno))
+            }
+        }
+    }
+
+    /// Removes a file or an empty directory tree below and including `path`; missing is fine.
+    public static func removeTree(_ path: FilePath) {
+        var info = stat()
+        guard lstat(path.string, &info) == 0 else { return }
+        if (info.st_mode & S_IFMT) == S_IFDIR, let dir = opendir(path.string) {
+            var names: [String] = []
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+                }
+                if name != "." && name != ".." { names.append(name) }
+            }
+            closedir(dir)
+            for name in names { removeTree(path.appending(name)) }
+            rmdir(path.string)
+        } else {
+            unlink(path.string)
+        }
+    }
+}
