@@ -6,11 +6,18 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "virtkit", targets: ["virtkit"]),
+        .executable(name: "virtkitd", targets: ["virtkitd"]),
         .library(name: "VirtKitDomain", targets: ["VirtKitDomain"]),
         .library(name: "VirtKitQEMU", targets: ["VirtKitQEMU"]),
+        .library(name: "VirtKitQMP", targets: ["VirtKitQMP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // libxml2, the parser libvirt itself uses (Debian: libxml2-dev).
@@ -23,15 +30,64 @@ let package = Package(
         .target(name: "VirtKitDomain", dependencies: ["CLibXML2"]),
         // Pure leaf: Domain -> QEMU argv plus the plan of fds to pre-open. No sockets, no QEMU.
         .target(name: "VirtKitQEMU", dependencies: ["VirtKitDomain"]),
+        // QEMU's JSON monitor protocol (QMP) over SwiftNIO: QMP.Client, QMP.Error, QMP.Event.
+        .target(
+            name: "VirtKitQMP",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]
+        ),
+        // The host OS: spawning with an fd map and setsid, listening sockets at any path length,
+        // process identity. C where Glibc's Swift overlay does not reach (posix_spawn extras).
+        .target(name: "CVirtKitHost"),
+        .target(
+            name: "VirtKitHost",
+            dependencies: ["CVirtKitHost", .product(name: "SystemPackage", package: "swift-system")]
+        ),
+        // Request and response types shared by virtkitd and the CLI (Codable, no NIO).
+        .target(name: "VirtKitAPI"),
+        // The daemon's guests: definitions, running QEMU processes, status files, re-attach.
+        .target(
+            name: "VirtKitRuntime",
+            dependencies: [
+                "VirtKitDomain", "VirtKitQEMU", "VirtKitQMP", "VirtKitHost", "VirtKitAPI",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // virtkitd as a library: the HTTP/JSON API on a UNIX socket, and its ServiceGroup.
+        .target(
+            name: "VirtKitDaemon",
+            dependencies: [
+                "VirtKitRuntime", "VirtKitAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The CLI's side of the API: HTTP/1.1 over a UNIX socket (NIO stays in here).
+        .target(
+            name: "VirtKitClient",
+            dependencies: [
+                "VirtKitAPI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // The CLI as a library of commands.
         .target(
             name: "VirtKitCommands",
             dependencies: [
-                "VirtKitDomain", "VirtKitQEMU",
+                "VirtKitDomain", "VirtKitQEMU", "VirtKitAPI", "VirtKitClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "virtkit", dependencies: ["VirtKitCommands"]),
+        .executableTarget(name: "virtkitd", dependencies: ["VirtKitDaemon"]),
         .executableTarget(
             name: "virtkit-bench",
             dependencies: ["VirtKitDomain", "VirtKitQEMU"],
@@ -43,6 +99,22 @@ let package = Package(
         .testTarget(name: "VirtKitDomainTests", dependencies: ["VirtKitDomain", "VirtKitTestSupport"]),
         .testTarget(name: "VirtKitQEMUTests", dependencies: ["VirtKitQEMU", "VirtKitDomain", "VirtKitTestSupport"]),
         .testTarget(name: "VirtKitCommandsTests", dependencies: ["VirtKitCommands"]),
+        .testTarget(
+            name: "VirtKitQMPTests",
+            dependencies: [
+                "VirtKitQMP", "VirtKitTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "VirtKitHostTests", dependencies: ["VirtKitHost", "VirtKitTestSupport"]),
+        .testTarget(
+            name: "VirtKitRuntimeTests",
+            dependencies: [
+                "VirtKitRuntime", "VirtKitDaemon", "VirtKitClient", "VirtKitCommands", "VirtKitQMP",
+                "VirtKitHost", "VirtKitAPI", "VirtKitTestSupport",
+            ]
+        ),
         .testTarget(
             name: "ConformanceTests",
             dependencies: ["VirtKitQEMU", "VirtKitDomain", "VirtKitTestSupport"],

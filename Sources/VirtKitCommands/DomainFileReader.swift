@@ -32,8 +32,12 @@ enum DomainFileReader {
     }
 
     static func printLine(toStderr text: String) {
-        var line = text + "\n"
-        line.withUTF8 { buffer in _ = write(2, buffer.baseAddress, buffer.count) }
+        printRaw(toStderr: text + "\n")
+    }
+
+    static func printRaw(toStderr text: String) {
+        var text = text
+        text.withUTF8 { buffer in _ = write(2, buffer.baseAddress, buffer.count) }
     }
 
     /// Print an error as virsh does ("error: ...") on stderr.

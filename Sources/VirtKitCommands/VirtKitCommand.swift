@@ -5,8 +5,16 @@ public struct VirtKitCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "virtkit",
         abstract: "Run QEMU guests from libvirt domain XML, with better host<->guest plumbing.",
-        discussion: "Offline verbs work without a daemon; they read and write libvirt's domain XML.",
-        subcommands: [DomXMLToNative.self, DomXMLNormalize.self, Validate.self]
+        discussion: """
+            Offline verbs (domxml-to-native, domxml-normalize, validate) work without a daemon. The \
+            others talk to virtkitd, chosen by -c URI or VIRTKIT_DEFAULT_URI (virtkit:///system, \
+            virtkit:///session, virtkit+unix:///path); a session daemon is started when none runs.
+            """,
+        subcommands: [
+            Define.self, Undefine.self, List.self, Start.self, Shutdown.self, Destroy.self, Reboot.self,
+            Suspend.self, Resume.self, DumpXML.self, DomState.self, DomInfo.self,
+            DomXMLToNative.self, DomXMLNormalize.self, Validate.self,
+        ]
     )
 
     public init() {}

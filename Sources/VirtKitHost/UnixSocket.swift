@@ -26,6 +26,12 @@ public enum UnixSocket {
             guard (info.st_mode & S_IFMT) == S_IFSOCK else {
                 throw HostError("refusing to replace a file that is not a socket", path.string, .fileExists)
             }
+            // A socket file someone still listens on is busy; only a dead one is replaced.
+            let probe = vk_connect_unix_at(dirFD.rawValue, name)
+            if probe >= 0 {
+                close(probe)
+                throw HostError("UNIX socket path is in use by another listener", path.string, .addressInUse)
+            }
             unlinkat(dirFD.rawValue, name, 0)
         }
         let fd = vk_listen_unix_at(dirFD.rawValue, name, UInt32(mode.rawValue), backlog)

@@ -104,3 +104,20 @@ struct HostTests {
         #expect(me.arguments.first?.isEmpty == false)
     }
 }
+
+@Suite("Host: busy socket paths")
+struct BusySocketTests {
+    @Test("a socket someone listens on is not stolen")
+    func busy() throws {
+        let root = try HostTests.scratch()
+        defer { AtomicFile.removeTree(root) }
+        let path = root.appending("busy.sock")
+        let owner = try UnixSocket.listen(at: path)
+        defer { try? owner.close() }
+        let error = #expect(throws: HostError.self) { try UnixSocket.listen(at: path) }
+        #expect(error?.errno == .addressInUse)
+        // Still the owner's: a client reaches it.
+        let client = try UnixSocket.connect(to: path)
+        try client.close()
+    }
+}

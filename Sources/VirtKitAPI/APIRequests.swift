@@ -1,0 +1,68 @@
+/// Paths of the HTTP/JSON API (described in docs/openapi.yaml), version 1.
+public enum APIPath {
+    public static let domains = "/v1/domains"
+    public static func domain(_ name: String) -> String { "/v1/domains/" + escape(name) }
+    public static func action(_ name: String, _ action: DomainAction) -> String {
+        domain(name) + "/" + action.rawValue
+    }
+    public static func xml(_ name: String, inactive: Bool) -> String {
+        domain(name) + "/xml" + (inactive ? "?inactive=true" : "")
+    }
+    public static func state(_ name: String) -> String { domain(name) + "/state" }
+    public static let version = "/v1/version"
+
+    /// Percent-encodes everything outside unreserved characters (names may hold any UTF-8).
+    public static func escape(_ segment: String) -> String {
+        var out = ""
+        for byte in segment.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"),
+                 UInt8(ascii: "."), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = Array("0123456789ABCDEF".utf8)
+                out += "%" + String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 15)]], as: UTF8.self)
+            }
+        }
+        return out
+    }
+}
+
+/// The verbs posted to `/v1/domains/NAME/VERB`.
+public enum DomainAction: String, Codable, Sendable, CaseIterable {
+    case start, shutdown, destroy, reboot, suspend, resume
+}
+
+/// Options of `POST .../start`.
+public struct StartRequest: Codable, Sendable, Equatable {
+    public var paused: Bool
+    public init(paused: Bool = false) { self.paused = paused }
+}
+
+/// Options of `POST .../shutdown`: the stop ladder's first rung and how long it may take.
+public struct ShutdownRequest: Codable, Sendable, Equatable {
+    public enum Mode: String, Codable, Sendable { case acpi, agent }
+    public var mode: Mode
+    /// Seconds to wait for the guest before `quit`, SIGTERM and SIGKILL (default 60).
+    public var timeoutSeconds: Double
+    /// Answer at once and let the ladder run in the daemon (the CLI then polls the state).
+    public var wait: Bool
+    public init(mode: Mode = .acpi, timeoutSeconds: Double = 60, wait: Bool = false) {
+        self.mode = mode
+        self.timeoutSeconds = timeoutSeconds
+        self.wait = wait
+    }
+}
+
+/// What `GET /v1/version` answers.
+public struct VersionInfo: Codable, Sendable, Equatable {
+    public var virtkit: String
+    public var mode: String
+    public var pid: Int32
+    public init(virtkit: String, mode: String, pid: Int32) {
+        self.virtkit = virtkit
+        self.mode = mode
+        self.pid = pid
+    }
+}

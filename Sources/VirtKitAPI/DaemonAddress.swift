@@ -1,0 +1,49 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where a virtkitd listens, and the connection URIs that name one (virsh's `-c URI`):
+/// `virtkit:///system`, `virtkit:///session`, `virtkit+unix:///path/to/socket`.
+public enum DaemonAddress: Sendable, Equatable {
+    case system
+    case session
+    case socket(String)
+
+    /// The system daemon's API socket.
+    public static let systemSocketPath = "/run/virtkit/virtkitd.sock"
+
+    /// The session daemon's run directory: `$XDG_RUNTIME_DIR/virtkit`, else `/tmp/virtkit-UID`.
+    public static func sessionRunDirectory(environment: [String: String]) -> String {
+        if let runtime = environment["XDG_RUNTIME_DIR"], runtime.hasPrefix("/") { return runtime + "/virtkit" }
+        return "/tmp/virtkit-\(getuid())"
+    }
+
+    /// Parses a connection URI; nil when it is not one VirtKit knows.
+    public init?(uri: String) {
+        switch uri {
+        case "virtkit:///system", "qemu:///system": self = .system
+        case "virtkit:///session", "qemu:///session": self = .session
+        default:
+            let prefix = "virtkit+unix://"
+            guard uri.hasPrefix(prefix) else { return nil }
+            let path = String(uri.dropFirst(prefix.count))
+            guard path.hasPrefix("/"), path.count > 1 else { return nil }
+            self = .socket(path)
+        }
+    }
+
+    /// The default when no `-c` is given: `VIRTKIT_DEFAULT_URI`, else system for root and
+    /// session for everyone else (as libvirt does).
+    public static func fromEnvironment(_ environment: [String: String], uid: UInt32 = getuid()) -> DaemonAddress? {
+        if let uri = environment["VIRTKIT_DEFAULT_URI"], !uri.isEmpty { return DaemonAddress(uri: uri) }
+        return uid == 0 ? .system : .session
+    }
+
+    public func socketPath(environment: [String: String]) -> String {
+        switch self {
+        case .system: return Self.systemSocketPath
+        case .session: return Self.sessionRunDirectory(environment: environment) + "/virtkitd.sock"
+        case .socket(let path): return path
+        }
+    }
+}

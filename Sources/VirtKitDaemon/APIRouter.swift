@@ -1,0 +1,121 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import VirtKitAPI
+import VirtKitRuntime
+
+/// The HTTP/JSON API (docs/openapi.yaml) over the hypervisor. Every answer is JSON (or the
+/// domain XML for `/xml`); every failure is `{"error": {"code", "message"}}` with libvirt's wording.
+enum APIRouter {
+    static func make(hypervisor: Hypervisor, mode: String) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/v1/version") { _, _ in
+            json(VersionInfo(virtkit: VirtKitVersion.string, mode: mode, pid: ProcessInfo.processInfo.processIdentifier))
+        }
+        router.get("/v1/domains") { request, _ in
+            let all = request.uri.queryParameters["all"].map { $0 == "true" || $0 == "1" } ?? false
+            return json(await hypervisor.list(all: all))
+        }
+        router.post("/v1/domains") { request, _ in
+            await answer {
+                let body = try await collect(request)
+                return json(try await hypervisor.define(xml: body))
+            }
+        }
+        router.get("/v1/domains/:name") { _, context in
+            await answer { json(try await hypervisor.info(name: try name(context))) }
+        }
+        router.delete("/v1/domains/:name") { _, context in
+            await answer {
+                let name = try name(context)
+                try await hypervisor.undefine(name: name)
+                return json(["undefined": name])
+            }
+        }
+        router.get("/v1/domains/:name/state") { _, context in
+            await answer { json(try await hypervisor.state(name: try name(context))) }
+        }
+        router.get("/v1/domains/:name/xml") { request, context in
+            await answer {
+                let inactive = request.uri.queryParameters["inactive"].map { $0 == "true" || $0 == "1" } ?? false
+                let xml = try await hypervisor.xml(name: try name(context), inactive: inactive)
+                var headers = HTTPFields()
+                headers[.contentType] = "application/xml; charset=utf-8"
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: xml)))
+            }
+        }
+        router.post("/v1/domains/:name/:action") { request, context in
+            await answer {
+                let name = try name(context)
+                guard let raw = context.parameters.get("action"), let action = DomainAction(rawValue: raw) else {
+                    throw APIError(.invalidArgument, "unknown domain action '\(context.parameters.get("action") ?? "")'")
+                }
+                let body = try await collect(request)
+                switch action {
+                case .start:
+                    let options = try decode(StartRequest.self, body) ?? StartRequest()
+                    return json(try await hypervisor.start(name: name, paused: options.paused))
+                case .shutdown:
+                    let options = try decode(ShutdownRequest.self, body) ?? ShutdownRequest()
+                    return json(try await hypervisor.shutdown(name: name, request: options))
+                case .destroy: return json(try await hypervisor.destroy(name: name))
+                case .reboot: return json(try await hypervisor.reboot(name: name))
+                case .suspend: return json(try await hypervisor.suspend(name: name))
+                case .resume: return json(try await hypervisor.resume(name: name))
+                }
+            }
+        }
+        return router
+    }
+
+    static func name(_ context: BasicRequestContext) throws(APIError) -> String {
+        guard let raw = context.parameters.get("name"), let name = raw.removingPercentEncoding else {
+            throw APIError(.invalidArgument, "missing domain name")
+        }
+        return name
+    }
+
+    static func collect(_ request: Request) async throws(APIError) -> String {
+        do {
+            let buffer = try await request.body.collect(upTo: 16 << 20)
+            return String(buffer: buffer)
+        } catch {
+            throw APIError(.invalidArgument, "cannot read request body (at most 16 MiB): \(error)")
+        }
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ body: String) throws(APIError) -> T? {
+        if body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return nil }
+        do {
+            return try JSONDecoder().decode(type, from: Data(body.utf8))
+        } catch {
+            throw APIError(.invalidArgument, "invalid JSON request body: \(error)")
+        }
+    }
+
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// Runs `body`, turning an ``APIError`` (or anything else) into the JSON error answer.
+    static func answer(_ body: () async throws -> Response) async -> Response {
+        do {
+            return try await body()
+        } catch let error as APIError {
+            return json(APIErrorBody(error: error), status: .init(code: error.httpStatus))
+        } catch {
+            return json(APIErrorBody(error: APIError(.internalError, "internal error: \(error)")),
+                        status: .internalServerError)
+        }
+    }
+}
+
+/// The version reported by `virtkit --version` and `GET /v1/version`.
+public enum VirtKitVersion {
+    public static let string = "0.2.0"
+}

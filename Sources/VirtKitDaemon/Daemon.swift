@@ -1,0 +1,59 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import SystemPackage
+import VirtKitAPI
+import VirtKitHost
+import VirtKitRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// virtkitd: the hypervisor behind an HTTP/JSON API on a UNIX socket, as a ServiceGroup that
+/// stops gracefully on SIGTERM or SIGINT. Guests are not stopped with it: QEMU runs in sessions
+/// of its own, and the next virtkitd re-attaches from the status files.
+public struct Daemon: Sendable {
+    public var layout: RuntimeLayout
+    /// Where the test guest lives, for the KVM probe.
+    public var guestDirectory: FilePath?
+    public var logLevel: Logger.Level
+
+    public init(layout: RuntimeLayout, guestDirectory: FilePath?, logLevel: Logger.Level = .info) {
+        self.layout = layout
+        self.guestDirectory = guestDirectory
+        self.logLevel = logLevel
+    }
+
+    public func run() async throws {
+        var logger = Logger(label: "virtkitd")
+        logger.logLevel = logLevel
+        // Everything virtkitd creates is private unless it says otherwise (sockets 0600, dirs 0700).
+        umask(0o077)
+        for directory in [layout.runDirectory, layout.stateDirectory] {
+            do { try AtomicFile.makeDirectory(directory) } catch { throw APIError(.systemError, error.description) }
+        }
+        let lock = try DaemonLock.acquire(layout.runDirectory.appending("virtkitd.lock"),
+                                          socketPath: layout.socketPath)
+        defer { lock.release() }
+        let probe = AcceleratorProbe(cachePath: layout.stateDirectory.appending("kvm-probe.json"),
+                                     guestDirectory: guestDirectory, logger: logger)
+        let hypervisor = Hypervisor(layout: layout, logger: logger, accelerators: probe)
+        try await hypervisor.load()
+
+        let socketPath = layout.socketPath
+        let runningLogger = logger
+        let app = Application(
+            router: APIRouter.make(hypervisor: hypervisor, mode: layout.mode.rawValue),
+            configuration: .init(address: .unixDomainSocket(path: socketPath.string), serverName: "virtkitd"),
+            onServerRunning: { _ in
+                chmod(socketPath.string, 0o600)
+                runningLogger.info("virtkitd listening", metadata: ["socket": "\(socketPath.string)"])
+            },
+            logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        unlink(socketPath.string)
+    }
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SystemPackage
+import VirtKitRuntime
+
+/// `virtkitd`: the daemon's command line.
+public struct DaemonCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "virtkitd",
+        abstract: "The VirtKit daemon: runs QEMU guests from libvirt domain XML.",
+        discussion: """
+            System mode uses /etc/virtkit, /var/lib/virtkit and /run/virtkit (run as root); session \
+            mode the XDG directories of the calling user. --socket, --state-dir, --run-dir and \
+            --log-dir override single places, so several daemons can run side by side.
+            """,
+        version: VirtKitVersion.string)
+
+    @Flag(name: .long, help: "System mode (the default for root).") var system = false
+    @Flag(name: .long, help: "Session mode (the default for other users).") var session = false
+    @Option(name: .long, help: "The API socket.") var socket: String?
+    @Option(name: .customLong("state-dir"), help: "Definitions and the KVM probe cache.") var stateDir: String?
+    @Option(name: .customLong("run-dir"), help: "Guest run directories and status files.") var runDir: String?
+    @Option(name: .customLong("log-dir"), help: "QEMU logs, one per domain.") var logDir: String?
+    @Option(name: .customLong("guest-dir"), help: "The test guest used by the KVM probe.") var guestDir: String?
+    @Flag(help: "Detach: a session of its own, output to virtkitd.log in the run directory.") var detach = false
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel: String = "info"
+
+    public init() {}
+
+    public func validate() throws {
+        if system && session { throw ValidationError("--system and --session exclude each other") }
+        for (name, value) in [("--socket", socket), ("--state-dir", stateDir), ("--run-dir", runDir), ("--log-dir", logDir)] {
+            if let value, !value.hasPrefix("/") { throw ValidationError("\(name) must be an absolute path: '\(value)'") }
+        }
+        if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("unknown --log-level '\(logLevel)'") }
+    }
+
+    /// The layout these options select.
+    public var layout: RuntimeLayout {
+        let systemMode = system || (!session && getuid() == 0 && socket == nil && runDir == nil)
+        var layout = systemMode ? RuntimeLayout.system : RuntimeLayout.session()
+        if let runDir {
+            layout.runDirectory = FilePath(runDir)
+            layout.socketPath = FilePath(runDir).appending("virtkitd.sock")
+        }
+        if let stateDir { layout.stateDirectory = FilePath(stateDir) }
+        if let logDir { layout.logDirectory = FilePath(logDir) } else if let stateDir {
+            layout.logDirectory = FilePath(stateDir).appending("log")
+        }
+        if let socket { layout.socketPath = FilePath(socket) }
+        return layout
+    }
+
+    public func run() async throws {
+        if detach {
+            setsid()
+            let log = layout.runDirectory.appending("virtkitd.log").string
+            try? FileManager.default.createDirectory(atPath: layout.runDirectory.string, withIntermediateDirectories: true,
+                                                     attributes: [.posixPermissions: 0o700])
+            let fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+            if fd >= 0 {
+                dup2(fd, 1)
+                dup2(fd, 2)
+                close(fd)
+            }
+        }
+        let guest = guestDir ?? ProcessInfo.processInfo.environment["VIRTKIT_GUEST_DIR"] ?? "/var/cache/virtkit/guest"
+        try await Daemon(layout: layout, guestDirectory: FilePath(guest),
+                         logLevel: Logger.Level(rawValue: logLevel) ?? .info).run()
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import SystemPackage
+import VirtKitHost
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The files a guest's run leaves behind, and the domain log (libvirt's /var/log/libvirt/qemu/NAME.log).
+enum GuestFiles {
+    /// Removes what a run created: the sockets VirtKit bound, the guest's run directory, its status.
+    static func remove(status: GuestStatus, layout: RuntimeLayout) {
+        for socket in status.createdSockets { UnixSocket.remove(at: FilePath(socket)) }
+        AtomicFile.removeTree(FilePath(status.guestDirectory))
+        unlink(layout.statusPath(status.name).string)
+    }
+
+    /// Appends one timestamped line to the domain log.
+    static func appendLog(_ path: FilePath, _ line: String) {
+        guard let fd = try? FileDescriptor.open(path, .writeOnly, options: [.create, .append],
+                                                permissions: [.ownerReadWrite]) else { return }
+        defer { try? fd.close() }
+        _ = try? fd.writeAll(Array((timestamp() + ": " + line + "\n").utf8))
+    }
+
+    static func timestamp() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date())
+    }
+
+    /// The log's bytes from `offset` on (what QEMU wrote after VirtKit's header), trimmed to the
+    /// last `limit` bytes.
+    static func logTail(_ path: FilePath, from offset: Int64, limit: Int = 4096) -> String {
+        guard let bytes = AtomicFile.read(path), offset < bytes.count else { return "" }
+        let tail = bytes[Int(max(offset, 0))...].suffix(limit)
+        return String(decoding: tail, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

@@ -1,0 +1,209 @@
+import Foundation
+import Logging
+import SystemPackage
+import VirtKitAPI
+import VirtKitDomain
+import VirtKitHost
+import VirtKitQEMU
+import VirtKitQMP
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Carries out a real start as libvirt does: the guest's run directory, the listening sockets and
+/// files of the descriptor plan opened by virtkitd, QEMU spawned paused (-S) with them at their
+/// numbers, QMP set up (capabilities, pty paths), then `cont` unless asked to stay paused.
+/// On any failure nothing is left behind: no process, no socket, no directory.
+struct GuestLauncher {
+    let layout: RuntimeLayout
+    let logger: Logger
+    /// Permissions of the sockets VirtKit creates: 0600, or 0660 with a configured group.
+    var socketPermissions: FilePermissions = [.ownerReadWrite]
+
+    /// The paths the command-line builder uses for guest `id`.
+    func paths(id: Int, name: String) -> QEMUPaths {
+        let directory = layout.guestDirectory(id: id, name: name).string
+        return QEMUPaths(domainDirectory: directory, channelDirectory: directory)
+    }
+
+    /// Every listening socket path VirtKit would generate for `domain` as guest `id` that does not
+    /// fit in `sockaddr_un`, with its length. Explicit paths are not listed: any length works.
+    func overlongGeneratedPaths(_ domain: Domain, id: Int) -> [(String, Int)] {
+        let paths = self.paths(id: id, name: domain.name)
+        guard let invocation = try? QEMUCommandLineBuilder(paths: paths, mode: .start(firstFD: 3)).build(domain) else {
+            return []
+        }
+        return invocation.descriptors.compactMap { descriptor in
+            guard case .listeningUnixSocket(let path) = descriptor.purpose,
+                  path.hasPrefix(paths.domainDirectory + "/"),
+                  path.utf8.count > UnixSocket.maximumDirectPathLength else { return nil }
+            return (path, path.utf8.count)
+        }
+    }
+
+    func launch(domain: Domain, id: Int, paused: Bool, accelerator: Accelerator,
+                onExit: @escaping @Sendable (DomainStateReason) async -> Void) async throws(APIError) -> RunningGuest {
+        var runDomain = domain
+        if domain.virtType == .kvm && accelerator == .tcg { runDomain.virtType = .qemu }
+        let paths = self.paths(id: id, name: domain.name)
+        let guestDirectory = FilePath(paths.domainDirectory)
+        if let (path, length) = overlongGeneratedPaths(domain, id: id).first {
+            throw APIError(.configUnsupported,
+                           "UNIX socket path '\(path)' too long: \(length) bytes, at most \(UnixSocket.maximumDirectPathLength) fit")
+        }
+        let invocation: QEMUInvocation
+        do {
+            invocation = try QEMUCommandLineBuilder(paths: paths, mode: .start(firstFD: 3)).build(runDomain)
+        } catch {
+            throw APIError(.configUnsupported, error.message)
+        }
+        guard let emulator = invocation.arguments.first, access(emulator, X_OK) == 0 else {
+            let emulator = invocation.arguments.first ?? ""
+            throw APIError(.systemError, "Cannot check QEMU binary \(emulator): \(Errno(rawValue: errno).description)")
+        }
+
+        var opened: [(descriptor: FileDescriptor, planned: PlannedDescriptor)] = []
+        var createdSockets: [String] = []
+        func undo() {
+            for entry in opened { try? entry.descriptor.close() }
+            for socket in createdSockets { UnixSocket.remove(at: FilePath(socket)) }
+            AtomicFile.removeTree(guestDirectory)
+        }
+        do {
+            AtomicFile.removeTree(guestDirectory)
+            try AtomicFile.makeDirectory(guestDirectory)
+            try AtomicFile.write(randomKey(), to: guestDirectory.appending("master-key.aes"))
+            // The definition this run started from, for a re-attach after the definition changed.
+            try AtomicFile.write(DomainFormatter.format(domain), to: guestDirectory.appending("domain.xml"))
+            for planned in invocation.descriptors {
+                switch planned.purpose {
+                case .listeningUnixSocket(let path):
+                    let fd = try UnixSocket.listen(at: FilePath(path), mode: socketPermissions)
+                    createdSockets.append(path)
+                    opened.append((fd, planned))
+                case .writableFile(let path, let append):
+                    let options: FileDescriptor.OpenOptions = append ? [.create, .append] : [.create, .truncate]
+                    do {
+                        let fd = try FileDescriptor.open(FilePath(path), .writeOnly, options: options.union(.closeOnExec),
+                                                         permissions: [.ownerReadWrite])
+                        opened.append((fd, planned))
+                    } catch {
+                        throw HostError("cannot open file", path, (error as? Errno) ?? .ioError)
+                    }
+                }
+            }
+        } catch {
+            undo()
+            throw APIError(.operationFailed, "cannot prepare domain '\(domain.name)': \(error)")
+        }
+
+        // The domain log gets libvirt's header (the command line) and QEMU's stdout and stderr.
+        let logPath = layout.logPath(domain.name)
+        let log: FileDescriptor
+        let logStart: Int64
+        do {
+            try AtomicFile.makeDirectory(layout.logDirectory)
+            log = try FileDescriptor.open(logPath, .writeOnly, options: [.create, .append, .closeOnExec],
+                                          permissions: [.ownerReadWrite])
+            let header = GuestFiles.timestamp() + ": starting up\n"
+                + "LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "
+                + invocation.arguments.joined(separator: " ") + "\n"
+            _ = try log.writeAll(Array(header.utf8))
+            logStart = try log.seek(offset: 0, from: .current)
+        } catch {
+            undo()
+            throw APIError(.systemError, "cannot open log '\(logPath.string)': \(error)")
+        }
+        defer { try? log.close() }
+
+        let pid: pid_t
+        do {
+            pid = try ProcessSpawner.spawn(
+                executable: FilePath(emulator), arguments: invocation.arguments,
+                environment: ["LC_ALL": "C", "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                              "HOME": guestDirectory.string, "XDG_DATA_HOME": guestDirectory.string,
+                              "XDG_CACHE_HOME": guestDirectory.string, "XDG_CONFIG_HOME": guestDirectory.string],
+                output: log,
+                placements: opened.map { .init(source: $0.descriptor, target: $0.planned.number) })
+        } catch {
+            undo()
+            throw APIError(.systemError, error.description)
+        }
+        // QEMU holds its copies now; ours would only keep sockets alive after it exits.
+        for entry in opened { try? entry.descriptor.close() }
+        opened = []
+        let identity = ProcessIdentity.of(pid: pid) ?? ProcessIdentity(pid: pid, startTime: 0)
+
+        func fail(_ what: String) async -> APIError {
+            identity.send(signal: SIGKILL)
+            _ = await ProcessExitWatcher.waitForExit(identity)
+            undo()
+            let stderr = GuestFiles.logTail(logPath, from: logStart)
+            return APIError(.operationFailed, "internal error: \(what)" + (stderr.isEmpty ? "" : ": " + stderr))
+        }
+
+        let monitorPath = paths.domainDirectory + "/monitor.sock"
+        let qmp: QMP.Client
+        do {
+            qmp = try await QMP.Client.connect(unixPath: monitorPath, timeout: .seconds(60))
+        } catch {
+            // QEMU that dies at start closes the monitor before its greeting: give its stderr.
+            throw await fail("process exited while connecting to monitor")
+        }
+        var ptys: [String: String] = [:]
+        do {
+            for chardev in try await qmp.queryChardev() where chardev.filename.hasPrefix("pty:") {
+                ptys[String(chardev.label.dropFirst("char".count))] = String(chardev.filename.dropFirst(4))
+            }
+        } catch {
+            await qmp.close()
+            throw await fail("query-chardev failed: \(error)")
+        }
+
+        let status = GuestStatus(
+            name: domain.name, uuid: domain.uuid, id: id, process: identity, emulator: emulator,
+            accelerator: runDomain.virtType == .kvm ? "kvm" : "tcg", monitorPath: monitorPath,
+            guestDirectory: guestDirectory.string,
+            createdSockets: createdSockets,
+            descriptors: invocation.descriptors.map {
+                GuestStatus.DescriptorRecord(number: $0.number, label: $0.label, purpose: describe($0.purpose))
+            },
+            ptys: ptys, channels: [:], paused: true, stopping: nil, startedAt: Date())
+        do {
+            try AtomicFile.makeDirectory(layout.statusDirectory)
+            try status.write(to: layout.statusPath(domain.name))
+        } catch {
+            await qmp.close()
+            throw await fail("cannot write status: \(error)")
+        }
+        let guest = RunningGuest(domain: domain, status: status, qmp: qmp, layout: layout, logger: logger, onExit: onExit)
+        await guest.watch()
+        if !paused {
+            do {
+                try await guest.resume()
+            } catch {
+                await guest.destroy()
+                throw APIError(.operationFailed, "cannot start CPUs of domain '\(domain.name)': \(error.message)")
+            }
+        }
+        return guest
+    }
+
+    func describe(_ purpose: PlannedDescriptor.Purpose) -> String {
+        switch purpose {
+        case .listeningUnixSocket(let path): return "listening UNIX socket " + path
+        case .writableFile(let path, let append): return (append ? "file (append) " : "file ") + path
+        }
+    }
+
+    /// 32 random bytes for QEMU's master key secret (libvirt's master-key.aes).
+    func randomKey() -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }
+}
+
+/// Which accelerator QEMU runs a `type='kvm'` domain with.
+public enum Accelerator: String, Sendable, Codable {
+    case kvm, tcg
+}

@@ -1,0 +1,77 @@
+import VirtKitAPI
+import VirtKitDomain
+
+extension Hypervisor {
+    /// `virsh start [--paused]`.
+    public func start(name: String, paused: Bool) async throws(APIError) -> DomainSummary {
+        let record = try lookup(name)
+        switch record.lifecycle {
+        case .running, .starting:
+            throw APIError(.operationInvalid, "Requested operation is not valid: domain is already running")
+        case .shutoff:
+            break
+        }
+        let id = nextID
+        nextID += 1
+        setLifecycle(name, .starting)
+        let accelerator = record.domain.virtType == .kvm ? await accelerators.kvmAccelerator() : .tcg
+        do {
+            let guest = try await launcher.launch(domain: record.domain, id: id, paused: paused, accelerator: accelerator,
+                                                  onExit: exitHandler(name: name, id: id))
+            setLifecycle(name, .running(guest))
+        } catch {
+            setLifecycle(name, .shutoff(.failed))
+            throw error
+        }
+        logger.info("started \(name)", metadata: ["id": "\(id)", "accelerator": "\(accelerator.rawValue)"])
+        return summary(name)
+    }
+
+    /// `virsh shutdown`: ACPI power button (or the guest agent), then the rest of the stop
+    /// ladder after the timeout. With `wait` false it answers once the request is sent and the
+    /// ladder goes on in the daemon.
+    public func shutdown(name: String, request: ShutdownRequest) async throws(APIError) -> DomainSummary {
+        let guest = try running(name)
+        let timeout = Duration.milliseconds(Int64(max(request.timeoutSeconds, 0) * 1000))
+        await guest.pressPowerButton()
+        if request.wait {
+            await guest.finishShutdown(timeout: timeout)
+            _ = await guest.waitForExit(timeout: nil)
+        } else {
+            // Unstructured on purpose: the ladder must go on after this request has been answered.
+            Task { await guest.finishShutdown(timeout: timeout) }
+        }
+        return summary(name)
+    }
+
+    /// `virsh destroy`: quit, SIGTERM, SIGKILL; returns once QEMU is gone and cleaned up.
+    public func destroy(name: String) async throws(APIError) -> DomainSummary {
+        let guest = try running(name)
+        await guest.destroy()
+        _ = await guest.waitForExit(timeout: .seconds(30))
+        return summary(name)
+    }
+
+    public func reboot(name: String) async throws(APIError) -> DomainSummary {
+        try await running(name).reboot()
+        return summary(name)
+    }
+
+    public func suspend(name: String) async throws(APIError) -> DomainSummary {
+        try await running(name).suspend()
+        return summary(name)
+    }
+
+    public func resume(name: String) async throws(APIError) -> DomainSummary {
+        try await running(name).resume()
+        return summary(name)
+    }
+
+    func running(_ name: String) throws(APIError) -> RunningGuest {
+        let record = try lookup(name)
+        guard case .running(let guest) = record.lifecycle else {
+            throw APIError(.operationInvalid, "Requested operation is not valid: domain is not running")
+        }
+        return guest
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import Logging
+import SystemPackage
+import VirtKitAPI
+import VirtKitDomain
+import VirtKitHost
+import VirtKitQMP
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The daemon's domains: their definitions on disk and, for running ones, their QEMU.
+///
+/// An actor: every domain's record is read and changed on its executor only. Operations that wait
+/// (a start's QMP set-up, a stop ladder) leave the record in a transitional state (`starting`,
+/// `stopping` in the guest's status) so a concurrent call sees it and is refused.
+public actor Hypervisor {
+    /// A domain's life: one case per state, each holding that state's resources.
+    enum Lifecycle {
+        case shutoff(DomainStateReason)
+        case starting
+        case running(RunningGuest)
+    }
+
+    struct Record {
+        /// The inactive definition (what `dumpxml --inactive` shows).
+        var domain: Domain
+        var persistent: Bool
+        var lifecycle: Lifecycle
+    }
+
+    let layout: RuntimeLayout
+    let logger: Logger
+    let accelerators: AcceleratorProbe
+    var records: [String: Record] = [:]
+    var nextID = 1
+
+    public init(layout: RuntimeLayout, logger: Logger, accelerators: AcceleratorProbe) {
+        self.layout = layout
+        self.logger = logger
+        self.accelerators = accelerators
+    }
+
+    var launcher: GuestLauncher { GuestLauncher(layout: layout, logger: logger) }
+
+    // MARK: - Start-up
+
+    /// Loads every saved definition and re-attaches to every guest still running; the status of
+    /// guests that are gone is cleaned up and they are marked shut off.
+    public func load() async throws(APIError) {
+        do {
+            for directory in [layout.stateDirectory, layout.definitionsDirectory, layout.runDirectory,
+                              layout.statusDirectory, layout.guestsDirectory, layout.logDirectory] {
+                try AtomicFile.makeDirectory(directory)
+            }
+        } catch {
+            throw APIError(.systemError, error.description)
+        }
+        for file in Self.list(layout.definitionsDirectory) where file.hasSuffix(".xml") {
+            let path = layout.definitionsDirectory.appending(file)
+            let text = String(decoding: AtomicFile.read(path) ?? [], as: UTF8.self)
+            do {
+                let domain = try DomainParser.define(xml: text)
+                records[domain.name] = Record(domain: domain, persistent: true, lifecycle: .shutoff(.unknown))
+            } catch {
+                logger.error("ignoring definition \(path.string): \(error.message)")
+            }
+        }
+        for file in Self.list(layout.statusDirectory) where file.hasSuffix(".json") {
+            guard let status = GuestStatus.read(from: layout.statusDirectory.appending(file)) else { continue }
+            await reattach(status)
+        }
+    }
+
+    private func reattach(_ status: GuestStatus) async {
+        nextID = max(nextID, status.id + 1)
+        let alive = status.process.isAlive && status.process.arguments.contains(status.uuid)
+        var domain = records[status.name]?.domain
+        if domain == nil, let xml = AtomicFile.read(layout.guestDirectory(id: status.id, name: status.name).appending("domain.xml")) {
+            domain = try? DomainParser.define(xml: String(decoding: xml, as: UTF8.self))
+        }
+        guard alive, let domain else {
+            logger.info("guest \(status.name) is gone: cleaning up", metadata: ["pid": "\(status.process.pid)"])
+            GuestFiles.remove(status: status, layout: layout)
+            if records[status.name] != nil {
+                records[status.name]?.lifecycle = .shutoff(status.stopping == nil ? .crashed : .shutdown)
+            }
+            return
+        }
+        do {
+            let qmp = try await QMP.Client.connect(unixPath: status.monitorPath, timeout: .seconds(10))
+            var current = status
+            current.paused = !((try? await qmp.queryStatus().running) ?? true)
+            let guest = RunningGuest(domain: domain, status: current, qmp: qmp, layout: layout, logger: logger,
+                                     onExit: exitHandler(name: status.name, id: status.id))
+            await guest.watch()
+            if records[status.name] == nil {
+                records[status.name] = Record(domain: domain, persistent: false, lifecycle: .starting)
+            }
+            records[status.name]?.lifecycle = .running(guest)
+            logger.info("re-attached to \(status.name)", metadata: ["pid": "\(status.process.pid)", "id": "\(status.id)"])
+        } catch {
+            logger.error("cannot re-attach to \(status.name): \(error); leaving it running")
+        }
+    }
+
+    nonisolated func exitHandler(name: String, id: Int) -> @Sendable (DomainStateReason) async -> Void {
+        { [weak self] reason in await self?.guestExited(name: name, id: id, reason: reason) }
+    }
+
+    private func guestExited(name: String, id: Int, reason: DomainStateReason) {
+        guard let record = records[name], case .running(let guest) = record.lifecycle, guest.id == id else { return }
+        if record.persistent {
+            records[name]?.lifecycle = .shutoff(reason)
+        } else {
+            records[name] = nil
+        }
+        logger.info("domain \(name) stopped", metadata: ["reason": "\(reason.rawValue)"])
+    }
+
+    func setLifecycle(_ name: String, _ lifecycle: Lifecycle) {
+        records[name]?.lifecycle = lifecycle
+    }
+
+    static func list(_ directory: FilePath) -> [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: directory.string))?.sorted() ?? []
+    }
+}

@@ -1,0 +1,197 @@
+import Foundation
+import Logging
+import Synchronization
+import SystemPackage
+import VirtKitAPI
+import VirtKitDomain
+import VirtKitHost
+import VirtKitQMP
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One QEMU process and everything virtkitd holds for it: the QMP connection, the status file,
+/// the files it created. It reacts to QMP events and to the process's exit, and carries out the
+/// stop ladder. An actor: its operations run on its own executor; the status is also kept in a
+/// `Mutex` so that the hypervisor can read a snapshot without waiting behind a stop ladder.
+public actor RunningGuest {
+    public let domain: Domain
+    let layout: RuntimeLayout
+    let logger: Logger
+    private let statusBox: Mutex<GuestStatus>
+    let qmp: QMP.Client
+    private let exited = ExitLatch()
+    /// libvirt's fake reboot: the next SHUTDOWN resets and continues instead of quitting.
+    private var rebootPending = false
+    /// Told once, after the process is gone and its files are cleaned up.
+    private let onExit: @Sendable (DomainStateReason) async -> Void
+
+    init(domain: Domain, status: GuestStatus, qmp: QMP.Client, layout: RuntimeLayout, logger: Logger,
+         onExit: @escaping @Sendable (DomainStateReason) async -> Void) {
+        self.domain = domain
+        self.statusBox = Mutex(status)
+        self.qmp = qmp
+        self.layout = layout
+        self.logger = logger
+        self.onExit = onExit
+    }
+
+    /// Starts following events and the process's exit. Unstructured tasks: they live as long as
+    /// QEMU does, which no caller's scope covers.
+    func watch() {
+        let events = qmp.events()
+        Task { [weak self] in
+            for await event in events { await self?.handle(event) }
+        }
+        let process = snapshot.process
+        Task { [weak self] in
+            _ = await ProcessExitWatcher.waitForExit(process)
+            await self?.processExited()
+        }
+    }
+
+    /// The status as it is now.
+    nonisolated public var snapshot: GuestStatus { statusBox.withLock { $0 } }
+    nonisolated public var id: Int { snapshot.id }
+
+    func handle(_ event: QMP.Event) async {
+        switch event.kind {
+        case .stop:
+            update { $0.paused = true }
+        case .resume:
+            update { $0.paused = false }
+        case .shutdown:
+            if rebootPending {
+                rebootPending = false
+                logger.info("guest shut down for a reboot: resetting", metadata: ["domain": "\(domain.name)"])
+                _ = try? await qmp.systemReset(timeout: .seconds(5))
+                _ = try? await qmp.cont(timeout: .seconds(5))
+                return
+            }
+            // -no-shutdown leaves QEMU waiting: on_poweroff='destroy' (the only action VirtKit
+            // runs) means quit, as libvirt does.
+            if snapshot.stopping == nil { update { $0.stopping = .shutdown } }
+            _ = try? await qmp.quit(timeout: .seconds(5))
+        case .reset where domain.onReboot == .destroy:
+            if snapshot.stopping == nil { update { $0.stopping = .shutdown } }
+            _ = try? await qmp.quit(timeout: .seconds(5))
+        case .vserportChange:
+            guard let alias = event.data["id"]?.string, let open = event.data["open"]?.bool,
+                  let name = channelName(alias: alias) else { return }
+            update { $0.channels[name] = open }
+        case .guestPanicked:
+            logger.warning("guest panicked", metadata: ["domain": "\(domain.name)"])
+        default:
+            break
+        }
+    }
+
+    /// The virtio channel name of device `alias` (`channel0`), as the builder named it.
+    func channelName(alias: String) -> String? {
+        for (i, channel) in domain.devices.channels.enumerated() where (channel.alias ?? "channel\(i)") == alias {
+            if case .virtioChannel(let name?, _) = channel.target { return name }
+        }
+        return nil
+    }
+
+    private func update(_ change: (inout GuestStatus) -> Void) {
+        let status = statusBox.withLock { status in
+            change(&status)
+            return status
+        }
+        do {
+            try status.write(to: layout.statusPath(domain.name))
+        } catch {
+            logger.error("cannot write status: \(error)", metadata: ["domain": "\(domain.name)"])
+        }
+    }
+
+    // MARK: - Stopping
+
+    /// Waits until QEMU has exited and been cleaned up; false if `timeout` passed first.
+    public func waitForExit(timeout: Duration?) async -> Bool {
+        await exited.wait(timeout: timeout)
+    }
+
+    /// The ladder's first rung: marks the stop and presses the ACPI power button.
+    public func pressPowerButton() async {
+        if snapshot.stopping == nil { update { $0.stopping = .shutdown } }
+        do {
+            try await qmp.systemPowerdown(timeout: .seconds(5))
+        } catch {
+            logger.warning("system_powerdown failed: \(error)", metadata: ["domain": "\(domain.name)"])
+        }
+    }
+
+    /// Waits `timeout` for the guest to power off, then goes down the rest of the ladder.
+    public func finishShutdown(timeout: Duration) async {
+        if await exited.wait(timeout: timeout) { return }
+        logger.info("guest did not power off within \(timeout): going down the ladder",
+                    metadata: ["domain": "\(domain.name)"])
+        await descendLadder()
+    }
+
+    /// Straight down the ladder: quit, SIGTERM, SIGKILL.
+    public func destroy() async {
+        update { $0.stopping = .destroy }
+        await descendLadder()
+    }
+
+    private func descendLadder() async {
+        _ = try? await qmp.quit(timeout: .seconds(2))
+        if await exited.wait(timeout: .seconds(5)) { return }
+        snapshot.process.send(signal: SIGTERM)
+        if await exited.wait(timeout: .seconds(5)) { return }
+        snapshot.process.send(signal: SIGKILL)
+        _ = await exited.wait(timeout: .seconds(10))
+    }
+
+    /// libvirt's default reboot for QEMU: power button, and the SHUTDOWN that follows resets.
+    public func reboot() async throws(APIError) {
+        rebootPending = true
+        do {
+            try await qmp.systemPowerdown(timeout: .seconds(5))
+        } catch {
+            rebootPending = false
+            throw APIError(.operationFailed, "cannot reboot domain '\(domain.name)': \(error)")
+        }
+    }
+
+    public func suspend() async throws(APIError) {
+        do { try await qmp.stop(timeout: .seconds(10)) } catch {
+            throw APIError(.operationFailed, "cannot suspend domain '\(domain.name)': \(error)")
+        }
+        update { $0.paused = true }
+    }
+
+    public func resume() async throws(APIError) {
+        do { try await qmp.cont(timeout: .seconds(10)) } catch {
+            throw APIError(.operationFailed, "cannot resume domain '\(domain.name)': \(error)")
+        }
+        update { $0.paused = false }
+    }
+
+    private func processExited() async {
+        await qmp.close()
+        let status = snapshot
+        let reason: DomainStateReason
+        switch status.stopping {
+        case .shutdown: reason = .shutdown
+        case .destroy: reason = .destroyed
+        case nil: reason = .crashed
+        }
+        if reason == .crashed {
+            logger.error("QEMU exited unexpectedly", metadata: ["domain": "\(domain.name)", "pid": "\(status.process.pid)"])
+        }
+        GuestFiles.remove(status: status, layout: layout)
+        appendLog("shutting down, reason=\(reason.rawValue)")
+        // The owner learns of the exit before any waiter wakes, so a finished destroy is never
+        // followed by a list that still says running.
+        await onExit(reason)
+        exited.open()
+    }
+
+    private func appendLog(_ line: String) {
+        GuestFiles.appendLog(layout.logPath(domain.name), line)
+    }
+}

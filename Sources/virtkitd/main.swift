@@ -1,0 +1,3 @@
+import VirtKitDaemon
+
+await DaemonCommand.main()
