@@ -14,9 +14,11 @@
 
 int vk_spawn(const char *path, char *const argv[], char *const envp[], int output_fd,
              const int *sources, const int *targets, int count, pid_t *pid_out) {
-    int highest = 2;
-    for (int i = 0; i < count; i++) if (targets[i] > highest) highest = targets[i];
-    if (output_fd > highest) highest = output_fd;
+    int highest_target = 2;
+    for (int i = 0; i < count; i++) if (targets[i] > highest_target) highest_target = targets[i];
+    // Copies go above every target and every source, so no dup2 below overwrites a source.
+    int highest = highest_target > output_fd ? highest_target : output_fd;
+    for (int i = 0; i < count; i++) if (sources[i] > highest) highest = sources[i];
     // Move every source (and the output) above every target, close-on-exec, so the dup2 actions
     // below cannot clobber one another, and nothing but the targets survives exec.
     int moved[count > 0 ? count : 1];
@@ -35,7 +37,7 @@ int vk_spawn(const char *path, char *const argv[], char *const envp[], int outpu
     if (!rc) rc = posix_spawn_file_actions_adddup2(&actions, out, 1);
     if (!rc) rc = posix_spawn_file_actions_adddup2(&actions, out, 2);
     for (int i = 0; i < count && !rc; i++) rc = posix_spawn_file_actions_adddup2(&actions, moved[i], targets[i]);
-    if (!rc) rc = posix_spawn_file_actions_addclosefrom_np(&actions, highest + 1);
+    if (!rc) rc = posix_spawn_file_actions_addclosefrom_np(&actions, highest_target + 1);
     // A clean signal state: the daemon may block or ignore signals QEMU relies on.
     sigset_t none, all;
     sigemptyset(&none);

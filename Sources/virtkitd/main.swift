@@ -1,3 +1,0 @@
-import VirtKitDaemon
-
-await DaemonCommand.main()
