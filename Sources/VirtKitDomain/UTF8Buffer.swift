@@ -2,8 +2,10 @@
 /// pieces, which costs a fraction of appending them to a `String` or interpolating (measured with
 /// callgrind on `virtkit-bench`). Only valid UTF-8 goes in (whole strings and ASCII bytes), so
 /// ``string`` never repairs anything.
+///
+/// The appends are `@inlinable` so that the QEMU module's writers inline them too.
 package struct UTF8Buffer: Sendable {
-    package private(set) var bytes: [UInt8] = []
+    @usableFromInline package var bytes: [UInt8] = []
 
     package init(capacity: Int = 0) {
         bytes.reserveCapacity(capacity)
@@ -15,11 +17,12 @@ package struct UTF8Buffer: Sendable {
     package var string: String { String(decoding: bytes, as: UTF8.self) }
 
     /// One ASCII byte.
-    @inline(__always)
+    @inlinable
     package mutating func append(_ byte: UInt8) {
         bytes.append(byte)
     }
 
+    @inlinable
     package mutating func append(_ text: String) {
         let copied: Void? = text.utf8.withContiguousStorageIfAvailable { bytes.append(contentsOf: $0) }
         if copied == nil { bytes.append(contentsOf: text.utf8) }
