@@ -24,8 +24,20 @@ public struct LibvirtXMLWriter: Sendable {
         buffer.append(text)
     }
 
+    /// ASCII bytes: the markup between names and values (cheaper than appending a literal).
     private mutating func put(_ byte: UInt8) {
         buffer.append(byte)
+    }
+
+    private mutating func put(_ first: UInt8, _ second: UInt8) {
+        buffer.append(first)
+        buffer.append(second)
+    }
+
+    private mutating func put(_ first: UInt8, _ second: UInt8, _ third: UInt8) {
+        buffer.append(first)
+        buffer.append(second)
+        buffer.append(third)
     }
 
     /// Escape a value as `virBufferEscapeString` does: the five XML specials become entities and
@@ -74,7 +86,7 @@ public struct LibvirtXMLWriter: Sendable {
             guard let value else { continue }
             put(0x20)
             put(name)
-            put("='")
+            put(0x3D, 0x27)
             Self.appendEscaped(value, to: &buffer)
             put(0x27)
         }
@@ -86,7 +98,7 @@ public struct LibvirtXMLWriter: Sendable {
         put(0x3C)
         put(name)
         appendAttributes(attributes)
-        put("/>\n")
+        put(0x2F, 0x3E, 0x0A)
     }
 
     /// `<name>text</name>` with the text escaped.
@@ -97,9 +109,9 @@ public struct LibvirtXMLWriter: Sendable {
         appendAttributes(attributes)
         put(0x3E)
         Self.appendEscaped(text, to: &buffer)
-        put("</")
+        put(0x3C, 0x2F)
         put(name)
-        put(">\n")
+        put(0x3E, 0x0A)
     }
 
     /// `<name attrs>`, children written by `body`, then `</name>`.
@@ -109,14 +121,14 @@ public struct LibvirtXMLWriter: Sendable {
         put(0x3C)
         put(name)
         appendAttributes(attributes)
-        put(">\n")
+        put(0x3E, 0x0A)
         depth += 1
         body(&self)
         depth -= 1
         indent()
-        put("</")
+        put(0x3C, 0x2F)
         put(name)
-        put(">\n")
+        put(0x3E, 0x0A)
     }
 
     /// As libvirt's `virXMLFormatElement`: nothing when there are no attributes and no children,
@@ -135,11 +147,11 @@ public struct LibvirtXMLWriter: Sendable {
         put(0x3C)
         put(name)
         appendAttributes(attributes)
-        put(">\n")
+        put(0x3E, 0x0A)
         buffer.append(child.buffer)
         indent()
-        put("</")
+        put(0x3C, 0x2F)
         put(name)
-        put(">\n")
+        put(0x3E, 0x0A)
     }
 }
