@@ -9,7 +9,11 @@ import CLibXML2
 /// (which libxml2's tree builder would decode a second time), lines below 65535 (libxml2 caps a
 /// node's line there). For anything else, and for every malformed document, ``parse(_:)``
 /// returns nil and the caller parses through the tree, which also words the error.
-final class XMLStreamingTreeBuilder {
+///
+/// The state lives behind a pointer the parser context carries (`_private`), allocated and freed
+/// by ``parse(_:options:)`` around the parse: a class would pay a dynamic exclusivity check on
+/// every property access, several per SAX event.
+struct XMLStreamingTreeBuilder {
     /// Elements open, innermost last, each with its text so far.
     private var open: [XMLElement] = []
     private var text: [[UInt8]] = []
@@ -25,17 +29,20 @@ final class XMLStreamingTreeBuilder {
         defer { xmlFreeParserCtxt(ctxt) }
         guard let sax = ctxt.pointee.sax else { return nil }
         installHandlers(sax)
-        let builder = XMLStreamingTreeBuilder()
-        ctxt.pointee._private = Unmanaged.passUnretained(builder).toOpaque()
-        let result: XMLElement? = withExtendedLifetime(builder) {
-            let doc = base.withMemoryRebound(to: CChar.self, capacity: bytes.count) { chars in
-                xmlCtxtReadMemory(ctxt, chars, Int32(clamping: bytes.count), nil, nil, options)
-            }
-            if let doc { xmlFreeDoc(doc) }  // none is built; freed should one ever be
-            guard ctxt.pointee.wellFormed != 0, !builder.declined, builder.open.isEmpty else { return nil }
-            return builder.root
+        let builder = UnsafeMutablePointer<XMLStreamingTreeBuilder>.allocate(capacity: 1)
+        builder.initialize(to: XMLStreamingTreeBuilder())
+        defer {
+            builder.deinitialize(count: 1)
+            builder.deallocate()
         }
-        return result
+        ctxt.pointee._private = UnsafeMutableRawPointer(builder)
+        let doc = base.withMemoryRebound(to: CChar.self, capacity: bytes.count) { chars in
+            xmlCtxtReadMemory(ctxt, chars, Int32(clamping: bytes.count), nil, nil, options)
+        }
+        ctxt.pointee._private = nil
+        if let doc { xmlFreeDoc(doc) }  // none is built; freed should one ever be
+        guard ctxt.pointee.wellFormed != 0, !builder.pointee.declined, builder.pointee.open.isEmpty else { return nil }
+        return builder.pointee.root
     }
 
     /// libxml2's SAX2 handler with the tree-building callbacks replaced by this builder's and the
@@ -57,7 +64,7 @@ final class XMLStreamingTreeBuilder {
         sax.pointee.reference = { ctx, _ in decline(ctx) }
         sax.pointee.startElementNs = { ctx, localname, prefix, uri, namespaceCount, _, attributeCount, defaulted,
                                        attributes in
-            guard let builder = builder(ctx), !builder.declined else { return }
+            guard let builder = builder(ctx), !builder.pointee.declined else { return }
             guard let localname, prefix == nil, uri == nil, namespaceCount == 0, defaulted == 0 else {
                 return decline(ctx)
             }
@@ -77,22 +84,22 @@ final class XMLStreamingTreeBuilder {
                     element.attributes.append((String(cString: name), String(decoding: valueBytes, as: UTF8.self)))
                 }
             }
-            builder.start(element)
+            builder.pointee.start(element)
         }
         sax.pointee.endElementNs = { ctx, _, _, _ in
-            guard let builder = builder(ctx), !builder.declined else { return }
-            builder.end()
+            guard let builder = builder(ctx), !builder.pointee.declined else { return }
+            builder.pointee.end()
         }
         let characters: charactersSAXFunc = { ctx, chars, count in
-            guard let builder = builder(ctx), !builder.declined, let chars, count > 0 else { return }
-            builder.characters(UnsafeBufferPointer(start: chars, count: Int(count)))
+            guard let builder = builder(ctx), !builder.pointee.declined, let chars, count > 0 else { return }
+            builder.pointee.characters(UnsafeBufferPointer(start: chars, count: Int(count)))
         }
         sax.pointee.characters = characters
         sax.pointee.ignorableWhitespace = characters
         sax.pointee.cdataBlock = characters
     }
 
-    fileprivate func start(_ element: XMLElement) {
+    fileprivate mutating func start(_ element: XMLElement) {
         open.append(element)
         if text.count < open.count {
             text.append([])
@@ -101,12 +108,12 @@ final class XMLStreamingTreeBuilder {
         }
     }
 
-    fileprivate func characters(_ chars: UnsafeBufferPointer<UInt8>) {
+    fileprivate mutating func characters(_ chars: UnsafeBufferPointer<UInt8>) {
         guard !open.isEmpty else { return }
         text[open.count - 1].append(contentsOf: chars)
     }
 
-    fileprivate func end() {
+    fileprivate mutating func end() {
         guard var element = open.popLast() else { return }
         element.text = String(decoding: text[open.count], as: UTF8.self)
         if open.isEmpty {
@@ -124,14 +131,14 @@ private func context(of ctx: UnsafeMutableRawPointer) -> xmlParserCtxtPtr {
     ctx.assumingMemoryBound(to: xmlParserCtxt.self)
 }
 
-private func builder(_ ctx: UnsafeMutableRawPointer?) -> XMLStreamingTreeBuilder? {
-    guard let ctx, let opaque = context(of: ctx).pointee._private else { return nil }
-    return Unmanaged<XMLStreamingTreeBuilder>.fromOpaque(opaque).takeUnretainedValue()
+private func builder(_ ctx: UnsafeMutableRawPointer?) -> UnsafeMutablePointer<XMLStreamingTreeBuilder>? {
+    guard let ctx, let state = context(of: ctx).pointee._private else { return nil }
+    return state.assumingMemoryBound(to: XMLStreamingTreeBuilder.self)
 }
 
 /// Give up on this document: stop the parser, let the tree walk decide.
 private func decline(_ ctx: UnsafeMutableRawPointer?) {
     guard let ctx else { return }
-    builder(ctx)?.declined = true
+    builder(ctx)?.pointee.declined = true
     xmlStopParser(context(of: ctx))
 }
