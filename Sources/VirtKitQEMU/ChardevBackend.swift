@@ -10,7 +10,8 @@ struct ChardevBackend {
 
     /// libvirt's `virQEMUBuildBufferEscapeComma`: commas doubled.
     static func escapeComma(_ text: String) -> String {
-        guard text.utf8.contains(0x2C) else { return text }
+        let hasComma = text.utf8.withContiguousStorageIfAvailable { $0.contains(0x2C) } ?? text.utf8.contains(0x2C)
+        guard hasComma else { return text }
         return text.contains(",") ? text.split(separator: ",", omittingEmptySubsequences: false).joined(separator: ",,") : text
     }
 
