@@ -10,12 +10,14 @@ enum ChardevDefaults {
     static func apply(to domain: inout Domain) throws(DomainError) {
         try numberISASerials(&domain.devices.serials)
         var devices = domain.devices
+        domain.devices = Devices()  // taken out, so that changing `devices` copies no array
+        defer { domain.devices = devices }
         for i in devices.serials.indices { try postParse(at: i, in: &devices.serials) }
         for i in devices.parallels.indices { try postParse(at: i, in: &devices.parallels) }
         for i in devices.channels.indices { try postParse(at: i, in: &devices.channels) }
         for i in devices.consoles.indices { try postParse(at: i, in: &devices.consoles) }
         try addConsoleCompat(&devices)
-        for chardev in devices.channels + devices.consoles {
+        for chardev in [devices.channels, devices.consoles].joined() {
             let wantsController: Bool
             switch chardev.target {
             case .virtioChannel, .console(.virtio, _): wantsController = true
@@ -28,7 +30,6 @@ enum ChardevDefaults {
                                                   into: &devices.controllers)
         }
         if !devices.serials.isEmpty { try postParse(at: 0, in: &devices.serials) }
-        domain.devices = devices
     }
 
     /// `virDomainChrIsaSerialDefPostParse`: serials written as `isa-serial` get the lowest free

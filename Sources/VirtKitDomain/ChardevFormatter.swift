@@ -109,23 +109,27 @@ enum ChardevFormatter {
 
 /// Writes `<address type=...>` as libvirt's `virDomainDeviceInfoFormat` does.
 enum AddressFormatter {
+    /// `0x` and `value` in lower-case hex, zero-padded to `width` digits.
     static func hex(_ value: UInt32, width: Int) -> String {
-        let digits = String(value, radix: 16)
-        return "0x" + String(repeating: "0", count: max(0, width - digits.count)) + digits
+        var out = UTF8Buffer(capacity: 10)
+        out.append(0x30)
+        out.append(0x78)
+        out.append(hex: value, width: width)
+        return out.string
     }
 
     static func write(_ address: DeviceAddress, into w: inout LibvirtXMLWriter) {
         switch address {
         case .pci(let domain, let bus, let slot, let function, let multifunction):
             w.empty("address", [("type", "pci"), ("domain", hex(domain, width: 4)), ("bus", hex(bus, width: 2)),
-                                ("slot", hex(slot, width: 2)), ("function", "0x" + String(function, radix: 16)),
+                                ("slot", hex(slot, width: 2)), ("function", hex(function, width: 1)),
                                 ("multifunction", multifunction.map { $0 ? "on" : "off" })])
         case .virtioSerial(let controller, let bus, let port):
             w.empty("address", [("type", "virtio-serial"), ("controller", String(controller)), ("bus", String(bus)),
                                 ("port", String(port))])
         case .isa(let iobase, let irq):
-            w.empty("address", [("type", "isa"), ("iobase", iobase.flatMap { $0 > 0 ? "0x" + String($0, radix: 16) : nil }),
-                                ("irq", irq.flatMap { $0 > 0 ? "0x" + String($0, radix: 16) : nil })])
+            w.empty("address", [("type", "isa"), ("iobase", iobase.flatMap { $0 > 0 ? hex($0, width: 1) : nil }),
+                                ("irq", irq.flatMap { $0 > 0 ? hex($0, width: 1) : nil })])
         case .usb(let bus, let port):
             w.empty("address", [("type", "usb"), ("bus", String(bus)), ("port", port)])
         }

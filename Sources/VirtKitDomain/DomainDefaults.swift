@@ -76,7 +76,10 @@ enum DomainDefaults {
     }
 
     private static func addImplicitDevices(_ domain: inout Domain) {
+        let spice = domain.hasSpiceGraphics
         var devices = domain.devices
+        domain.devices = Devices()  // taken out, so that changing `devices` copies no array
+        defer { domain.devices = devices }
         if !devices.inputs.contains(where: { $0.type == "mouse" && $0.bus == "ps2" }) {
             devices.inputs.insert(Input(type: "mouse", bus: "ps2"), at: 0)
         }
@@ -85,7 +88,7 @@ enum DomainDefaults {
             devices.inputs.insert(Input(type: "keyboard", bus: "ps2"), at: at)
         }
         if devices.audios.isEmpty {
-            devices.audios.append(Audio(id: 1, type: domain.hasSpiceGraphics ? "spice" : "none"))
+            devices.audios.append(Audio(id: 1, type: spice ? "spice" : "none"))
         }
         if !devices.graphics.isEmpty && devices.videos.isEmpty {
             devices.videos.append(Video(model: "cirrus", vram: 16384, heads: 1, primary: true))
@@ -100,6 +103,5 @@ enum DomainDefaults {
         for i in devices.graphics.indices where devices.graphics[i].autoport == nil {
             devices.graphics[i].autoport = devices.graphics[i].port == nil || devices.graphics[i].port == -1
         }
-        domain.devices = devices
     }
 }

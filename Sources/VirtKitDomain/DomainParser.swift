@@ -143,6 +143,11 @@ public enum DomainParser {
 
 extension String {
     func trimmingWhitespace() -> String {
+        // Nothing to trim when neither end is a blank byte: then neither the first nor the last
+        // character can be a blank (each blank is a one-scalar character).
+        func blank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x09 || byte == 0x0D }
+        guard let first = utf8.first, let last = utf8.last else { return self }
+        if !blank(first) && !blank(last) { return self }
         var s = Substring(self)
         while let f = s.first, f == " " || f == "\n" || f == "\t" || f == "\r" { s = s.dropFirst() }
         while let l = s.last, l == " " || l == "\n" || l == "\t" || l == "\r" { s = s.dropLast() }
@@ -153,6 +158,38 @@ extension String {
 /// UUIDs in libvirt's canonical form: lower-case 8-4-4-4-12.
 enum UUIDText {
     static func normalise(_ text: String) -> String? {
+        if let ascii = normaliseASCII(text) { return ascii }
+        return normaliseUnicode(text)
+    }
+
+    /// The usual case, on bytes: ASCII text without a carriage return (so no `\r\n` grapheme,
+    /// which ``String/trimmingWhitespace()`` does not trim). Nil when the text is not such text
+    /// or is not a UUID; ``normaliseUnicode(_:)`` then decides.
+    private static func normaliseASCII(_ text: String) -> String? {
+        func blank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x09 }
+        let utf8 = Array(text.utf8)
+        var start = 0, end = utf8.count
+        while start < end, blank(utf8[start]) { start += 1 }
+        while end > start, blank(utf8[end - 1]) { end -= 1 }
+        var out = UTF8Buffer(capacity: 36)
+        var digits = 0
+        for byte in utf8[start..<end] {
+            var digit = byte
+            switch byte {
+            case 0x30...0x39, 0x61...0x66: break
+            case 0x41...0x46: digit = byte + 0x20
+            case 0x2D: continue
+            default: return nil
+            }
+            if digits == 32 { return nil }
+            if digits == 8 || digits == 12 || digits == 16 || digits == 20 { out.append(0x2D) }
+            out.append(digit)
+            digits += 1
+        }
+        return digits == 32 ? out.string : nil
+    }
+
+    private static func normaliseUnicode(_ text: String) -> String? {
         let hex = text.trimmingWhitespace().lowercased().filter { $0 != "-" }
         guard hex.count == 32, hex.allSatisfy(\.isHexDigit) else { return nil }
         let chars = Array(hex)

@@ -7,7 +7,7 @@ public enum DomainValidator {
             throw DomainError(.xmlError, "missing memory element or memory size 0")
         }
         let devices = domain.devices
-        for chardev in devices.serials + devices.parallels + devices.channels {
+        for chardev in [devices.serials, devices.parallels, devices.channels].joined() {
             try ChardevValidator.validate(chardev, in: domain)
         }
         for (index, console) in devices.consoles.enumerated() {
@@ -25,7 +25,7 @@ public enum DomainValidator {
             seen[port] = index
         }
         var aliases = Set<String>()
-        for chardev in devices.serials + devices.parallels + devices.channels {
+        for chardev in [devices.serials, devices.parallels, devices.channels].joined() {
             if let alias = chardev.alias, !aliases.insert(alias).inserted {
                 throw DomainError(.xmlError, "non unique alias detected: \(alias)")
             }

@@ -12,6 +12,8 @@ enum PCIAddressAssigner {
 
     static func assign(_ domain: inout Domain) throws(DomainError) {
         var devices = domain.devices
+        domain.devices = Devices()  // taken out, so that changing `devices` copies no array
+        defer { domain.devices = devices }
         var used = Set<UInt32>()  // bus 0 slots taken
         used.insert(0)
         used.insert(domain.isQ35 ? 0x1f : 1)
@@ -93,10 +95,7 @@ enum PCIAddressAssigner {
                     remaining.append(slot)
                 }
             }
-            guard !remaining.isEmpty else {
-                domain.devices = devices
-                return
-            }
+            guard !remaining.isEmpty else { return }
             let firstBus = (devices.controllers.filter { $0.type == "pci" }.map(\.index).max() ?? 0) + 1
             for (n, slot) in remaining.enumerated() {
                 place(slot, .pci(domain: 0, bus: UInt32(firstBus + n), slot: 0, function: 0, multifunction: nil))
@@ -130,6 +129,5 @@ enum PCIAddressAssigner {
                 place(slot, .pci(domain: 0, bus: 0, slot: nextSlot, function: 0, multifunction: nil))
             }
         }
-        domain.devices = devices
     }
 }

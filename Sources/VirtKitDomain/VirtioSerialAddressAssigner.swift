@@ -6,6 +6,8 @@ enum VirtioSerialAddressAssigner {
 
     static func assign(_ domain: inout Domain) throws(DomainError) {
         var devices = domain.devices
+        domain.devices = Devices()  // taken out, so that changing `devices` copies no array
+        defer { domain.devices = devices }
         var ports: [Int: [Bool]] = [:]
         for controller in devices.controllers where controller.type == "virtio-serial" {
             ports[controller.index] = [Bool](repeating: false, count: controller.ports ?? defaultPorts)
@@ -63,6 +65,5 @@ enum VirtioSerialAddressAssigner {
             let (controller, port) = try next(allowZero: false, onlyController: only)
             devices.channels[i].address = .virtioSerial(controller: UInt32(controller), bus: 0, port: UInt32(port))
         }
-        domain.devices = devices
     }
 }

@@ -3,20 +3,31 @@ import CLibXML2
 /// Parses XML text into an ``XMLElement`` tree with libxml2 (the parser libvirt uses).
 ///
 /// libxml2 is used directly rather than through FoundationXML: `XMLDocument` leaks on Linux and
-/// `XMLParser` pays for bridging every callback; a tree walk over libxml2's own nodes is both
-/// simple and fast. Network access and entity expansion are off (`XML_PARSE_NONET`, no `NOENT`).
+/// `XMLParser` pays for bridging every callback. Plain documents are built straight from libxml2's
+/// SAX2 events (``XMLStreamingTreeBuilder``); the rest, and every error, go through a walk over
+/// libxml2's own tree. Network access and entity expansion are off (`XML_PARSE_NONET`, no `NOENT`).
 public enum XMLDocumentParser {
     /// Parse `text`; `sourceName` names the document in error messages.
     public static func parse(_ text: String, sourceName: String = "domain") throws(DomainError) -> XMLElement {
-        var bytes = Array(text.utf8)
+        let bytes = Array(text.utf8)
         if bytes.isEmpty {
             throw DomainError(.xmlError, "(\(sourceName)_definition): empty document")
         }
+        if let tree = bytes.withUnsafeBufferPointer({ XMLStreamingTreeBuilder.parse($0, options: options) }) {
+            return tree
+        }
+        return try parseThroughTree(bytes, sourceName: sourceName)
+    }
+
+    static let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue)
+
+    /// Parse with libxml2's own tree and walk it: the general path, and the one that words errors.
+    static func parseThroughTree(_ bytes: [UInt8], sourceName: String) throws(DomainError) -> XMLElement {
         let count = Int32(clamping: bytes.count)
-        let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue)
-        let doc: xmlDocPtr? = bytes.withUnsafeMutableBufferPointer { buffer in
-            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { base in
-                xmlReadMemory(base, count, nil, nil, options)
+        let doc: xmlDocPtr? = bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return nil }
+            return base.withMemoryRebound(to: CChar.self, capacity: buffer.count) { chars in
+                xmlReadMemory(chars, count, nil, nil, options)
             }
         }
         guard let doc else {

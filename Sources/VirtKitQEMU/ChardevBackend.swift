@@ -10,7 +10,9 @@ struct ChardevBackend {
 
     /// libvirt's `virQEMUBuildBufferEscapeComma`: commas doubled.
     static func escapeComma(_ text: String) -> String {
-        text.contains(",") ? text.split(separator: ",", omittingEmptySubsequences: false).joined(separator: ",,") : text
+        let hasComma = text.utf8.withContiguousStorageIfAvailable { $0.contains(0x2C) } ?? text.utf8.contains(0x2C)
+        guard hasComma else { return text }
+        return text.contains(",") ? text.split(separator: ",", omittingEmptySubsequences: false).joined(separator: ",,") : text
     }
 
     private static func onOff(_ value: Bool) -> String { value ? "on" : "off" }
@@ -35,70 +37,104 @@ struct ChardevBackend {
         if let log = descriptors?.log, let set = log.fdset {
             args += ["-add-fd", "set=\(set),fd=\(log.number),opaque=\(log.label)"]
         }
-        var value: String
+        var value = UTF8Buffer(capacity: 96)
+        func start(_ backend: String) {
+            value.append(backend)
+            value.append(",id=")
+            value.append(id)
+        }
+        func option(_ name: String, _ text: String) {
+            value.append(name)
+            value.append(text)
+        }
+        func option(_ name: String, escaped text: String) {
+            value.append(name)
+            value.append(Self.escapeComma(text))
+        }
         switch chardev.source {
-        case .null: value = "null,id=\(id)"
-        case .vc: value = "vc,id=\(id)"
-        case .pty: value = "pty,id=\(id)"
-        case .stdio: value = "stdio,id=\(id)"
+        case .null: start("null")
+        case .vc: start("vc")
+        case .pty: start("pty")
+        case .stdio: start("stdio")
         case .dev(let path):
-            let backend = id.hasPrefix("charparallel") ? "parallel" : "serial"
-            value = "\(backend),id=\(id),path=" + Self.escapeComma(path ?? "")
+            start(id.hasPrefix("charparallel") ? "parallel" : "serial")
+            option(",path=", escaped: path ?? "")
         case .pipe(let path):
-            value = "pipe,id=\(id),path=" + Self.escapeComma(path ?? "")
+            start("pipe")
+            option(",path=", escaped: path ?? "")
         case .file(let path, let append):
-            value = "file,id=\(id),path="
+            start("file")
             if let source = descriptors?.source, let set = source.fdset {
-                value += "/dev/fdset/\(set),append=on"
+                value.append(",path=/dev/fdset/")
+                value.append(decimal: set)
+                value.append(",append=on")
             } else {
-                value += Self.escapeComma(path ?? "")
-                if let append { value += ",append=" + Self.onOff(append) }
+                option(",path=", escaped: path ?? "")
+                if let append { option(",append=", Self.onOff(append)) }
             }
         case .udp(let udp):
-            value = "udp,id=\(id),host=\(udp.connectHost ?? ""),port=\(udp.connectService ?? ""),"
-                + "localaddr=\(udp.bindHost ?? ""),localport=\(udp.bindService ?? "0")"
+            start("udp")
+            option(",host=", udp.connectHost ?? "")
+            option(",port=", udp.connectService ?? "")
+            option(",localaddr=", udp.bindHost ?? "")
+            option(",localport=", udp.bindService ?? "0")
         case .tcp(let tcp):
-            value = "socket,id=\(id),host=\(tcp.host ?? ""),port=\(tcp.service ?? "")"
-            if tcp.protocol == .telnet { value += ",telnet=on" }
-            if tcp.mode == .bind { value += ",server=on,wait=off" }
-            value += Self.reconnect(tcp.reconnect)
-            if let tlsAlias { value += ",tls-creds=" + tlsAlias }
+            start("socket")
+            option(",host=", tcp.host ?? "")
+            option(",port=", tcp.service ?? "")
+            if tcp.protocol == .telnet { value.append(",telnet=on") }
+            if tcp.mode == .bind { value.append(",server=on,wait=off") }
+            Self.appendReconnect(tcp.reconnect, to: &value)
+            if let tlsAlias { option(",tls-creds=", tlsAlias) }
         case .unix(let unix):
-            value = "socket,id=\(id)"
+            start("socket")
             if let source = descriptors?.source, source.fdset == nil {
-                value += ",fd=\(source.number)"
+                value.append(",fd=")
+                value.append(decimal: Int(source.number))
             } else {
-                value += ",path=" + Self.escapeComma(unixPath ?? unix.path ?? "")
+                option(",path=", escaped: unixPath ?? unix.path ?? "")
             }
-            if unix.mode == .bind { value += ",server=on,wait=off" }
-            value += Self.reconnect(unix.reconnect)
-        case .spicevmc: value = "spicevmc,id=\(id),name=vdagent"
-        case .spiceport(let channel): value = "spiceport,id=\(id),name=\(channel ?? "")"
-        case .dbus(let channel): value = "dbus,id=\(id),name=\(channel ?? "")"
+            if unix.mode == .bind { value.append(",server=on,wait=off") }
+            Self.appendReconnect(unix.reconnect, to: &value)
+        case .spicevmc:
+            start("spicevmc")
+            value.append(",name=vdagent")
+        case .spiceport(let channel):
+            start("spiceport")
+            option(",name=", channel ?? "")
+        case .dbus(let channel):
+            start("dbus")
+            option(",name=", channel ?? "")
         case .qemuVdagent(let clipboard, let mouse):
-            value = "qemu-vdagent,id=\(id),name=vdagent"
-            if let clipboard { value += ",clipboard=" + Self.onOff(clipboard) }
-            if let mouse { value += mouse == .client ? ",mouse=on" : ",mouse=off" }
+            start("qemu-vdagent")
+            value.append(",name=vdagent")
+            if let clipboard { option(",clipboard=", Self.onOff(clipboard)) }
+            if let mouse { value.append(mouse == .client ? ",mouse=on" : ",mouse=off") }
         case .nmdm:
             throw QEMUCommandLineError("unsupported configuration: unsupported chardev 'nmdm'")
         }
         if let log = chardev.log {
             if let planned = descriptors?.log, let set = planned.fdset {
-                value += ",logfile=/dev/fdset/\(set),logappend=on"
+                value.append(",logfile=/dev/fdset/")
+                value.append(decimal: set)
+                value.append(",logappend=on")
             } else {
-                value += ",logfile=" + Self.escapeComma(log.file)
-                if let append = log.append { value += ",logappend=" + Self.onOff(append) }
+                option(",logfile=", escaped: log.file)
+                if let append = log.append { option(",logappend=", Self.onOff(append)) }
             }
         }
-        args += ["-chardev", value]
+        args.append("-chardev")
+        args.append(value.string)
         return args
     }
 
-    private static func reconnect(_ reconnect: ChardevReconnect) -> String {
+    private static func appendReconnect(_ reconnect: ChardevReconnect, to value: inout UTF8Buffer) {
         switch reconnect.enabled {
-        case true?: return ",reconnect=\(reconnect.timeout)"
-        case false?: return ",reconnect=0"
-        case nil: return ""
+        case true?:
+            value.append(",reconnect=")
+            value.append(decimal: UInt64(reconnect.timeout))
+        case false?: value.append(",reconnect=0")
+        case nil: break
         }
     }
 }

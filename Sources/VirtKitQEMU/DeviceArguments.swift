@@ -11,12 +11,24 @@ enum DeviceArguments {
         guard case .pci(_, let bus, let slot, let function, let multifunction) = address else { return }
         json.add("bus", pciBusName(bus, domain: domain))
         if multifunction == true { json.add("multifunction", true) }
-        json.add("addr", "0x" + String(slot, radix: 16) + (function == 0 ? "" : ".0x" + String(function, radix: 16)))
+        json.add("addr") { value in
+            value.append("0x")
+            value.append(hex: slot)
+            if function != 0 {
+                value.append(".0x")
+                value.append(hex: function)
+            }
+        }
     }
 
     static func addVirtioSerialAddress(_ address: DeviceAddress?, to json: inout JSONObject) {
         guard case .virtioSerial(let controller, let bus, let port) = address else { return }
-        json.add("bus", "virtio-serial\(controller).\(bus)")
+        json.add("bus") { value in
+            value.append("virtio-serial")
+            value.append(decimal: UInt64(controller))
+            value.append(0x2E)
+            value.append(decimal: UInt64(bus))
+        }
         json.add("nr", Int(port))
     }
 

@@ -26,18 +26,18 @@ public struct QEMUCommandLineBuilder: Sendable {
         // Aliases and socket paths first: the descriptor plan needs them in libvirt's order.
         var aliased: [(kind: String, alias: String, chardev: Chardev, unixPath: String?)] = []
         for (i, chardev) in devices.serials.enumerated() {
-            aliased.append(("serial", chardev.alias ?? "serial\(i)", chardev, unixPath(chardev)))
+            aliased.append(("serial", chardev.alias ?? "serial" + String(i), chardev, unixPath(chardev)))
         }
         for (i, chardev) in devices.parallels.enumerated() {
-            aliased.append(("parallel", chardev.alias ?? "parallel\(i)", chardev, unixPath(chardev)))
+            aliased.append(("parallel", chardev.alias ?? "parallel" + String(i), chardev, unixPath(chardev)))
         }
         for (i, chardev) in devices.channels.enumerated() {
-            aliased.append(("channel", chardev.alias ?? "channel\(i)", chardev, unixPath(chardev)))
+            aliased.append(("channel", chardev.alias ?? "channel" + String(i), chardev, unixPath(chardev)))
         }
         for (i, chardev) in devices.consoles.enumerated() {
             if i == 0, case .console(.serial, _) = chardev.target, !devices.serials.isEmpty { continue }
             if case .console(.serial, _) = chardev.target { continue }
-            aliased.append(("console", chardev.alias ?? "console\(i)", chardev, unixPath(chardev)))
+            aliased.append(("console", chardev.alias ?? "console" + String(i), chardev, unixPath(chardev)))
         }
         var planner: DescriptorPlanner?
         if case .start(let firstFD) = mode {
