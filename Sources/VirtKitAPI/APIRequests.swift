@@ -38,6 +38,12 @@ public enum DomainAction: String, Codable, Sendable, CaseIterable {
 public struct StartRequest: Codable, Sendable, Equatable {
     public var paused: Bool
     public init(paused: Bool = false) { self.paused = paused }
+
+    /// Missing fields take their defaults (`{}` is a plain start).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        paused = try container.decodeIfPresent(Bool.self, forKey: .paused) ?? false
+    }
 }
 
 /// Options of `POST .../shutdown`: the stop ladder's first rung and how long it may take.
@@ -46,12 +52,21 @@ public struct ShutdownRequest: Codable, Sendable, Equatable {
     public var mode: Mode
     /// Seconds to wait for the guest before `quit`, SIGTERM and SIGKILL (default 60).
     public var timeoutSeconds: Double
-    /// Answer at once and let the ladder run in the daemon (the CLI then polls the state).
+    /// True: answer once QEMU is gone. False: answer once the power button is pressed and let
+    /// the ladder go on in the daemon (the CLI then polls the state, showing progress).
     public var wait: Bool
     public init(mode: Mode = .acpi, timeoutSeconds: Double = 60, wait: Bool = false) {
         self.mode = mode
         self.timeoutSeconds = timeoutSeconds
         self.wait = wait
+    }
+
+    /// Missing fields take their defaults (acpi, 60 s, no wait).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        mode = try container.decodeIfPresent(Mode.self, forKey: .mode) ?? .acpi
+        timeoutSeconds = try container.decodeIfPresent(Double.self, forKey: .timeoutSeconds) ?? 60
+        wait = try container.decodeIfPresent(Bool.self, forKey: .wait) ?? false
     }
 }
 

@@ -32,6 +32,10 @@ extension Hypervisor {
     /// ladder goes on in the daemon.
     public func shutdown(name: String, request: ShutdownRequest) async throws(APIError) -> DomainSummary {
         let guest = try running(name)
+        if request.mode == .agent {
+            throw APIError(.configUnsupported,
+                           "unsupported configuration: shutdown --mode agent needs the guest agent client, not in this version; use --mode acpi")
+        }
         let timeout = Duration.milliseconds(Int64(max(request.timeoutSeconds, 0) * 1000))
         await guest.pressPowerButton()
         if request.wait {

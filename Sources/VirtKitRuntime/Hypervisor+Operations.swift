@@ -22,11 +22,11 @@ extension Hypervisor {
         }
         try Self.checkName(domain.name)
         if let existing = records[domain.name], existing.domain.uuid != domain.uuid {
-            throw APIError(.operationFailed,
+            throw APIError(.domainExists,
                            "operation failed: domain '\(domain.name)' already exists with uuid \(existing.domain.uuid)")
         }
         if let other = records.values.first(where: { $0.domain.uuid == domain.uuid && $0.domain.name != domain.name }) {
-            throw APIError(.operationFailed,
+            throw APIError(.domainExists,
                            "operation failed: domain '\(other.domain.name)' is already defined with uuid \(domain.uuid)")
         }
         // Generated socket paths must fit sockaddr_un for any id this daemon will hand out.

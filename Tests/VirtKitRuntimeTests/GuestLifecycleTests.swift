@@ -1,0 +1,114 @@
+import Foundation
+import SystemPackage
+import Testing
+import VirtKitAPI
+import VirtKitHost
+@testable import VirtKitRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Real QEMU (TCG) with the bundled test guest, driven through the hypervisor in-process.
+@Suite("Runtime: real guests through the hypervisor", .serialized)
+struct GuestLifecycleTests {
+    @Test("boot to the ready marker, echo through a pre-opened channel socket and a 200-byte bind path, clean shutdown")
+    func bootEchoShutdown() async throws {
+        let harness = try GuestHarness()
+        defer { harness.cleanUp() }
+        var longDirectory = harness.root.appending("long")
+        while longDirectory.string.utf8.count < 190 { longDirectory.append("0123456789") }
+        try AtomicFile.makeDirectory(longDirectory)
+        let longPath = longDirectory.appending("echo-channel.sock").string
+        #expect(longPath.utf8.count >= 200)
+
+        let hypervisor = try await harness.hypervisor()
+        let uuid = UUID().uuidString.lowercased()
+        let xml = harness.domainXML(name: "boot", uuid: uuid, echoPath: longPath)
+        _ = try await hypervisor.define(xml: xml)
+        let started = try await hypervisor.start(name: "boot", paused: true)
+        #expect(started.state == .paused)
+        // QEMU drops serial output while nobody is connected: connect before the CPUs run.
+        let serial = try SocketReader(connectingTo: harness.serialPath("boot"))
+        _ = try await hypervisor.resume(name: "boot")
+        #expect(serial.waitFor("VIRTKIT-GUEST-READY", timeout: 60), "serial so far: \(serial.text)")
+
+        // The shell on ttyS0 answers.
+        try serial.send("echo shell-$((6*7))\n")
+        #expect(serial.waitFor("shell-42", timeout: 20))
+
+        // The echo service answers through the socket virtkitd created at a 200-byte path.
+        let echo = try SocketReader(connectingTo: longPath)
+        try echo.send("hello through the guest\n")
+        #expect(echo.waitFor("ECHO:HELLO THROUGH THE GUEST\n", timeout: 20), "echo got: \(echo.text)")
+        var info = stat()
+        #expect(lstat(longPath, &info) == 0 && info.st_mode & 0o777 == 0o600)
+
+        // The live XML names the generated agent socket; the inactive one does not.
+        let live = try await hypervisor.xml(name: "boot", inactive: false)
+        let inactive = try await hypervisor.xml(name: "boot", inactive: true)
+        #expect(live.contains("id='\(started.id ?? -1)'"))
+        let generated = harness.layout.guestDirectory(id: started.id ?? -1, name: "boot").string + "/org.qemu.guest_agent.0"
+        #expect(live.contains("<source mode='bind' path='\(generated)'/>"))
+        #expect(!inactive.contains(harness.layout.guestsDirectory.string))
+        #expect(live.contains("state='connected'"), "the echo service holds its port open")
+        let domainInfo = try await hypervisor.info(name: "boot")
+        #expect(domainInfo.accelerator == "tcg")
+        #expect(domainInfo.channels.contains(ChannelConnection(name: "org.example.echo", connected: true)))
+
+        // ACPI shutdown: the guest powers off within the timeout; nothing is left.
+        let clock = ContinuousClock()
+        let begin = clock.now
+        let stopped = try await hypervisor.shutdown(name: "boot", request: ShutdownRequest(timeoutSeconds: 30, wait: true))
+        #expect(clock.now - begin < .seconds(30), "powered off by the guest, not by the ladder")
+        #expect(stopped.state == .shutoff)
+        #expect(stopped.reason == .shutdown)
+        #expect(harness.leftovers().isEmpty, "left: \(harness.leftovers())")
+        #expect(access(longPath, F_OK) != 0, "the socket VirtKit created is removed")
+        #expect(GuestHarness.processes(mentioning: uuid).isEmpty)
+    }
+
+    @Test("kill -9 of QEMU is noticed: the domain is marked crashed and its files are cleaned up")
+    func qemuKilled() async throws {
+        let harness = try GuestHarness()
+        defer { harness.cleanUp() }
+        let hypervisor = try await harness.hypervisor()
+        let uuid = UUID().uuidString.lowercased()
+        _ = try await hypervisor.define(xml: harness.domainXML(name: "victim", uuid: uuid))
+        _ = try await hypervisor.start(name: "victim", paused: false)
+        let info = try await hypervisor.info(name: "victim")
+        let pid = try #require(info.pid)
+        kill(pid, SIGKILL)
+        var state = try await hypervisor.state(name: "victim")
+        for _ in 0..<100 where state.id != nil {
+            try await Task.sleep(for: .milliseconds(50))
+            state = try await hypervisor.state(name: "victim")
+        }
+        #expect(state.state == .crashed)
+        #expect(state.reason == .crashed)
+        #expect(harness.leftovers().isEmpty, "left: \(harness.leftovers())")
+        #expect(GuestHarness.processes(mentioning: uuid).isEmpty)
+        // It can start again after a crash.
+        _ = try await hypervisor.start(name: "victim", paused: true)
+        let destroyed = try await hypervisor.destroy(name: "victim")
+        #expect(destroyed.state == .shutoff)
+        #expect(destroyed.reason == .destroyed)
+        #expect(harness.leftovers().isEmpty)
+    }
+
+    @Test("suspend and resume follow QMP; destroy of a paused guest leaves nothing")
+    func suspendResumeDestroy() async throws {
+        let harness = try GuestHarness()
+        defer { harness.cleanUp() }
+        let hypervisor = try await harness.hypervisor()
+        let uuid = UUID().uuidString.lowercased()
+        _ = try await hypervisor.define(xml: harness.domainXML(name: "pause", uuid: uuid))
+        _ = try await hypervisor.start(name: "pause", paused: false)
+        #expect(try await hypervisor.suspend(name: "pause").state == .paused)
+        #expect(try await hypervisor.resume(name: "pause").state == .running)
+        await #expect(throws: APIError.self) { try await hypervisor.start(name: "pause", paused: false) }
+        _ = try await hypervisor.suspend(name: "pause")
+        #expect(try await hypervisor.destroy(name: "pause").state == .shutoff)
+        #expect(harness.leftovers().isEmpty)
+        #expect(GuestHarness.processes(mentioning: uuid).isEmpty)
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import SystemPackage
+import VirtKitHost
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A blocking reader over a connected socket, with deadlines, for talking to the guest.
+final class SocketReader {
+    let descriptor: FileDescriptor
+    private(set) var received: [UInt8] = []
+
+    init(connectingTo path: String) throws {
+        descriptor = try UnixSocket.connect(to: FilePath(path))
+    }
+
+    deinit { try? descriptor.close() }
+
+    func send(_ text: String) throws {
+        _ = try descriptor.writeAll(Array(text.utf8))
+    }
+
+    /// Reads until `marker` has arrived (true) or `timeout` passes (false).
+    func waitFor(_ marker: String, timeout: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        let needle = Array(marker.utf8)
+        var searchFrom = 0
+        while Date() < deadline {
+            if received.count >= needle.count {
+                let end = received.count - needle.count
+                if searchFrom <= end {
+                    for start in searchFrom...end where received[start..<start + needle.count].elementsEqual(needle) {
+                        received.removeSubrange(0..<start + needle.count)
+                        return true
+                    }
+                    searchFrom = end + 1
+                }
+            }
+            var poller = pollfd(fd: descriptor.rawValue, events: Int16(POLLIN), revents: 0)
+            let remaining = Int32(max(1, deadline.timeIntervalSinceNow * 1000))
+            guard poll(&poller, 1, min(remaining, 200)) >= 0 else { return false }
+            if poller.revents & Int16(POLLIN | POLLHUP) != 0 {
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                let n = read(descriptor.rawValue, &buffer, buffer.count)
+                if n <= 0 { return false }
+                received += buffer[0..<n]
+            }
+        }
+        return false
+    }
+
+    var text: String { String(decoding: received, as: UTF8.self) }
+}
