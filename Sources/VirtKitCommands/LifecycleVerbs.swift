@@ -40,14 +40,14 @@ struct Shutdown: AsyncParsableCommand {
             let clock = ContinuousClock()
             let start = clock.now
             let interactive = isatty(2) != 0
-            var lastReported = -1
+            var lastReported: Int?
             while true {
                 let state = try await client.state(domain)
                 if state.id == nil { break }
                 let seconds = Int((clock.now - start).components.seconds)
                 if interactive {
                     DomainFileReader.printRaw(toStderr: "\rwaiting for '\(domain)' to power off: \(seconds) s (forced off after \(Int(timeout)) s)")
-                } else if seconds / 5 != lastReported / 5 {
+                } else if lastReported.map({ $0 / 5 != seconds / 5 }) ?? true {
                     DomainFileReader.printLine(toStderr: "waiting for '\(domain)' to power off: \(seconds) s")
                 }
                 lastReported = seconds

@@ -94,8 +94,9 @@ enum ChardevFormatter {
             w.empty("target", [("port", String(port))])
         case .console(let type, let port):
             w.empty("target", [("type", type.rawValue), ("port", String(port))])
-        case .virtioChannel(let name, _):
-            w.empty("target", [("type", "virtio"), ("name", name)])
+        case .virtioChannel(let name, let state):
+            // The state is live-only: define drops it, so only a running guest's XML carries one.
+            w.empty("target", [("type", "virtio"), ("name", name), ("state", state?.rawValue)])
         case .xenChannel(let name):
             w.empty("target", [("type", "xen"), ("name", name)])
         case .noneChannel:

@@ -1,0 +1,161 @@
+import Foundation
+import SystemPackage
+import Testing
+import VirtKitAPI
+import VirtKitClient
+import VirtKitHost
+import VirtKitTestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// virtkitd and virtkit as real processes: the API on its UNIX socket, the CLI's verbs, and a
+/// `kill -9` of the daemon that the guest survives and the next daemon re-attaches to.
+@Suite("Daemon process: API, CLI, re-attach after kill -9", .serialized)
+struct DaemonProcessTests {
+    static func binary(_ name: String) throws -> String {
+        let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for directory in [besideTests, besideTests.deletingLastPathComponent(),
+                          TestFiles.packageRoot.appendingPathComponent(".build/debug")] {
+            let candidate = directory.appendingPathComponent(name).path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw HarnessError("no \(name) binary beside the tests; run swift build first")
+    }
+
+    /// Starts a virtkitd on the harness's layout and waits until it answers.
+    static func startDaemon(_ harness: GuestHarness) async throws -> (ProcessIdentity, DaemonClient) {
+        let log = try FileDescriptor.open(harness.root.appending("virtkitd.out"), .writeOnly,
+                                          options: [.create, .append], permissions: .ownerReadWrite)
+        defer { try? log.close() }
+        let pid = try ProcessSpawner.spawn(
+            executable: FilePath(try binary("virtkitd")),
+            arguments: ["virtkitd", "--run-dir", harness.layout.runDirectory.string,
+                        "--state-dir", harness.layout.stateDirectory.string,
+                        "--log-dir", harness.layout.logDirectory.string, "--log-level", "info"],
+            environment: ProcessInfo.processInfo.environment, output: log, placements: [])
+        let identity = try #require(ProcessIdentity.of(pid: pid))
+        let client = DaemonClient(socketPath: harness.layout.socketPath.string)
+        for _ in 0..<200 {
+            if (try? await client.version()) != nil { return (identity, client) }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        throw HarnessError("virtkitd did not answer: \(String(decoding: AtomicFile.read(harness.root.appending("virtkitd.out")) ?? [], as: UTF8.self))")
+    }
+
+    /// Runs the virtkit CLI against the harness's daemon; (exit status, stdout, stderr).
+    static func cli(_ harness: GuestHarness, _ arguments: [String]) throws -> (Int32, String, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try binary("virtkit"))
+        process.arguments = ["-c", "virtkit+unix://" + harness.layout.socketPath.string] + arguments
+        // -c must follow the verb for argument-parser: move it behind the first argument.
+        process.arguments = [arguments[0], "-c", "virtkit+unix://" + harness.layout.socketPath.string] + arguments.dropFirst()
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, stdout, stderr)
+    }
+
+    @Test("define and start through the CLI, kill -9 virtkitd, a new virtkitd re-attaches and stops the guest")
+    func reattachAfterKill() async throws {
+        let harness = try GuestHarness()
+        defer { harness.cleanUp() }
+        let (first, client) = try await Self.startDaemon(harness)
+        var daemons = [first]
+        defer { for daemon in daemons { daemon.send(signal: SIGKILL) } }
+        let uuid = UUID().uuidString.lowercased()
+        let file = harness.root.appending("guest.xml").string
+        try AtomicFile.write(harness.domainXML(name: "survivor", uuid: uuid), to: FilePath(file))
+
+        let defined = try Self.cli(harness, ["define", file])
+        #expect(defined.0 == 0 && defined.1 == "Domain 'survivor' defined from \(file)\n", "\(defined)")
+        let started = try Self.cli(harness, ["start", "survivor"])
+        #expect(started.0 == 0 && started.1 == "Domain 'survivor' started\n", "\(started)")
+        let listed = try Self.cli(harness, ["list"])
+        #expect(listed.1.contains(" 1    survivor   running"), "\(listed.1)")
+        let qemu = try #require(try await client.info("survivor").pid)
+
+        // kill -9 of the daemon: QEMU runs on, in its own session.
+        kill(first.pid, SIGKILL)
+        _ = await ProcessExitWatcher.waitForExit(first)
+        #expect(ProcessIdentity.of(pid: qemu) != nil)
+
+        let (second, client2) = try await Self.startDaemon(harness)
+        daemons.append(second)
+        let state = try await client2.state("survivor")
+        #expect(state.state == .running)
+        #expect(state.id == 1, "the runtime id survives the restart")
+        #expect(try await client2.info("survivor").pid == qemu)
+        // The re-attached QMP connection works.
+        #expect(try await client2.perform(.suspend, "survivor").state == .paused)
+        #expect(try await client2.perform(.resume, "survivor").state == .running)
+        let json = try Self.cli(harness, ["list", "--all", "--format", "json"])
+        let summaries = try JSONDecoder().decode([DomainSummary].self, from: Data(json.1.utf8))
+        #expect(summaries == [DomainSummary(id: 1, name: "survivor", uuid: uuid, state: .running, reason: .booted)])
+
+        let destroyed = try Self.cli(harness, ["destroy", "survivor"])
+        #expect(destroyed.0 == 0 && destroyed.1 == "Domain 'survivor' destroyed\n", "\(destroyed)")
+        #expect(ProcessIdentity.of(pid: qemu) == nil)
+        #expect(GuestHarness.processes(mentioning: uuid).isEmpty)
+        #expect(harness.leftovers().isEmpty, "left: \(harness.leftovers())")
+        let domstate = try Self.cli(harness, ["domstate", "--reason", "survivor"])
+        #expect(domstate.1 == "shut off (destroyed)\n")
+
+        // Errors come back with the daemon's words and exit 1.
+        let missing = try Self.cli(harness, ["start", "nope"])
+        #expect(missing.0 == 1 && missing.2 == "error: Domain not found: no domain with matching name 'nope'\n", "\(missing)")
+
+        // SIGTERM stops the daemon gracefully and removes its socket.
+        second.send(signal: SIGTERM)
+        _ = await ProcessExitWatcher.waitForExit(second)
+        #expect(access(harness.layout.socketPath.string, F_OK) != 0)
+    }
+
+    @Test("a guest that ignores the power button is taken down the ladder after the timeout")
+    func shutdownLadder() async throws {
+        let harness = try GuestHarness()
+        defer { harness.cleanUp() }
+        let (daemon, client) = try await Self.startDaemon(harness)
+        defer { daemon.send(signal: SIGKILL) }
+        let uuid = UUID().uuidString.lowercased()
+        _ = try await client.define(xml: harness.domainXML(name: "stubborn", uuid: uuid))
+        // Paused CPUs cannot answer ACPI.
+        _ = try await client.start("stubborn", paused: true)
+        let clock = ContinuousClock()
+        let begin = clock.now
+        let file = try Self.cli(harness, ["shutdown", "stubborn", "--timeout", "1"])
+        let elapsed = clock.now - begin
+        #expect(file.0 == 0, "\(file)")
+        #expect(file.1.contains("Domain 'stubborn' is being shutdown"))
+        #expect(file.1.contains("Domain 'stubborn' is shut off (shutdown)"), "\(file.1)")
+        #expect(file.2.contains("waiting for 'stubborn' to power off"), "progress on stderr: \(file.2)")
+        #expect(elapsed >= .seconds(1) && elapsed < .seconds(15))
+        #expect(GuestHarness.processes(mentioning: uuid).isEmpty)
+        #expect(harness.leftovers().isEmpty, "left: \(harness.leftovers())")
+    }
+
+    @Test("a second virtkitd on the same run directory is refused")
+    func oneDaemonPerDirectory() async throws {
+        let harness = try GuestHarness()
+        defer { harness.cleanUp() }
+        let (daemon, _) = try await Self.startDaemon(harness)
+        defer { daemon.send(signal: SIGKILL) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Self.binary("virtkitd"))
+        process.arguments = ["--run-dir", harness.layout.runDirectory.string, "--state-dir", harness.layout.stateDirectory.string]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = err
+        try process.run()
+        let output = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        #expect(output.contains("another virtkitd already runs"), "\(output)")
+        #expect(daemon.isAlive)
+    }
+}
