@@ -39,6 +39,18 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ]
         ),
+        // Monitor redirection: a guest's interactive (HMP, or QMP on request) and command channels on
+        // UNIX and TCP sockets, many clients at once over the daemon's one QMP connection.
+        .target(
+            name: "VirtKitMonitor",
+            dependencies: [
+                "VirtKitQMP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
         // The host OS: spawning with an fd map and setsid, listening sockets at any path length,
         // process identity. C where Glibc's Swift overlay does not reach (posix_spawn extras).
         .target(name: "CVirtKitHost"),
@@ -52,7 +64,7 @@ let package = Package(
         .target(
             name: "VirtKitRuntime",
             dependencies: [
-                "VirtKitDomain", "VirtKitQEMU", "VirtKitQMP", "VirtKitHost", "VirtKitAPI",
+                "VirtKitDomain", "VirtKitQEMU", "VirtKitQMP", "VirtKitHost", "VirtKitAPI", "VirtKitMonitor",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -103,6 +115,14 @@ let package = Package(
             name: "VirtKitQMPTests",
             dependencies: [
                 "VirtKitQMP", "VirtKitTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "VirtKitMonitorTests",
+            dependencies: [
+                "VirtKitMonitor", "VirtKitQMP", "VirtKitTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
