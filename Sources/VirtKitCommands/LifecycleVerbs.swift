@@ -36,6 +36,7 @@ struct Shutdown: AsyncParsableCommand {
             let client = try await connection.client()
             _ = try await client.shutdown(domain, ShutdownRequest(mode: mode, timeoutSeconds: timeout, wait: false))
             print("Domain '\(domain)' is being shutdown")
+            fflush(nil)
             if noWait { return }
             let clock = ContinuousClock()
             let start = clock.now

@@ -71,7 +71,8 @@ public actor AcceleratorProbe {
             return (false, "cannot create probe log")
         }
         defer { try? log.close() }
-        let arguments = [emulator, "-machine", "q35", "-accel", "kvm", "-cpu", "host", "-m", "128",
+        // The CPU model a type='kvm' domain gets by default: what is probed is what will run.
+        let arguments = [emulator, "-machine", "q35", "-accel", "kvm", "-m", "128",
                          "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio",
                          "-kernel", guest.appending("vmlinux").string, "-initrd", guest.appending("initrd.img").string,
                          "-append", "console=ttyS0 mitigations=off cryptomgr.notests"]
@@ -83,16 +84,23 @@ public actor AcceleratorProbe {
         let clock = ContinuousClock()
         let start = clock.now
         var works = false
+        var exited = false
+        var text = ""
         while clock.now - start < deadline {
             try? await Task.sleep(for: .milliseconds(200))
-            let text = String(decoding: AtomicFile.read(output) ?? [], as: UTF8.self)
+            text = String(decoding: AtomicFile.read(output) ?? [], as: UTF8.self)
             if text.contains("VIRTKIT-GUEST-READY") { works = true; break }
-            if !identity.isAlive { break }
+            if !identity.isAlive { exited = true; break }
         }
         identity.send(signal: SIGKILL)
         _ = await ProcessExitWatcher.waitForExit(identity)
         let elapsed = clock.now - start
-        return (works, works ? "test guest booted under KVM in \(elapsed)" : "test guest did not boot under KVM within \(deadline)")
+        if works { return (true, "test guest booted under KVM in \(elapsed)") }
+        if exited {
+            let last = text.split(separator: "\n").last.map(String.init) ?? ""
+            return (false, "QEMU exited while booting the test guest under KVM: \(last)")
+        }
+        return (false, "test guest did not boot under KVM within \(deadline)")
     }
 
     static func kernelRelease() -> String {

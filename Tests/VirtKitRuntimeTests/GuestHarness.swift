@@ -49,9 +49,13 @@ struct GuestHarness {
         self.logger = logger
     }
 
-    func hypervisor() async throws -> Hypervisor {
-        let probe = AcceleratorProbe(cachePath: layout.stateDirectory.appending("kvm-probe.json"),
-                                     guestDirectory: FilePath(Self.guestDirectory), logger: logger)
+    func probe(deadline: Duration = .seconds(20)) -> AcceleratorProbe {
+        AcceleratorProbe(cachePath: layout.stateDirectory.appending("kvm-probe.json"),
+                         guestDirectory: FilePath(Self.guestDirectory), deadline: deadline, logger: logger)
+    }
+
+    func hypervisor(probe: AcceleratorProbe? = nil) async throws -> Hypervisor {
+        let probe = probe ?? self.probe()
         let hypervisor = Hypervisor(layout: layout, logger: logger, accelerators: probe)
         try await hypervisor.load()
         return hypervisor
@@ -59,11 +63,11 @@ struct GuestHarness {
 
     /// The test guest's domain: serial 0 on a bind socket at `serialPath`, the echo service's
     /// channel (generated path unless `echoPath` is given), the guest agent channel.
-    func domainXML(name: String, uuid: String = UUID().uuidString.lowercased(), echoPath: String? = nil,
+    func domainXML(name: String, type: String = "qemu", uuid: String = UUID().uuidString.lowercased(), echoPath: String? = nil,
                    kernel: String? = nil, emulator: String? = nil, extraDevices: String = "") -> String {
         let echoSource = echoPath.map { "<source mode='bind' path='\($0)'/>" } ?? ""
         return """
-            <domain type='qemu'>
+            <domain type='\(type)'>
               <name>\(name)</name>
               <uuid>\(uuid)</uuid>
               <memory unit='MiB'>128</memory>
