@@ -94,8 +94,9 @@ let package = Package(
         .target(
             name: "VirtKitCommands",
             dependencies: [
-                "VirtKitDomain", "VirtKitQEMU", "VirtKitAPI", "VirtKitClient",
+                "VirtKitDomain", "VirtKitQEMU", "VirtKitAPI", "VirtKitClient", "VirtKitHost",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .executableTarget(name: "virtkit", dependencies: ["VirtKitCommands"]),

@@ -1,4 +1,5 @@
-import Foundation
+// FoundationEssentials only: full Foundation (ICU) costs the CLI milliseconds at every start.
+import FoundationEssentials
 import NIOHTTP1
 import VirtKitAPI
 

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import VirtKitAPI
 
 /// `--format text|json` where output is a table.
@@ -74,7 +74,7 @@ struct DomInfo: AsyncParsableCommand {
                 ("State", info.summary.state.rawValue),
                 ("CPU(s)", String(info.vcpus)),
             ]
-            if let cpu = info.cpuTimeSeconds { rows.append(("CPU time", String(format: "%.1fs", cpu))) }
+            if let cpu = info.cpuTimeSeconds { rows.append(("CPU time", "\((cpu * 10).rounded() / 10)s")) }
             rows += [
                 ("Max memory", "\(info.maxMemoryKiB) KiB"),
                 ("Used memory", "\(info.usedMemoryKiB) KiB"),
@@ -86,7 +86,7 @@ struct DomInfo: AsyncParsableCommand {
             for channel in info.channels {
                 rows.append(("Channel", "\(channel.name) \(channel.connected ? "connected" : "disconnected")"))
             }
-            for (key, value) in rows { print((key + ":").padding(toLength: 16, withPad: " ", startingAt: 0) + value) }
+            for (key, value) in rows { print(key + ":" + String(repeating: " ", count: max(1, 15 - key.count)) + value) }
             print("")
         }
     }
