@@ -11,7 +11,7 @@ struct Define: AsyncParsableCommand {
         try await runVerb {
             let xml = try DomainFileReader.read(file)
             let summary = try await connection.client().define(xml: xml)
-            print("Domain '\(summary.name)' defined from \(file)")
+            print("Domain '\(summary.name)' defined from \(file)\n")
         }
     }
 }
@@ -25,7 +25,7 @@ struct Undefine: AsyncParsableCommand {
     func run() async throws {
         try await runVerb {
             try await connection.client().undefine(domain)
-            print("Domain '\(domain)' has been undefined")
+            print("Domain '\(domain)' has been undefined\n")
         }
     }
 }

@@ -11,7 +11,7 @@ struct Start: AsyncParsableCommand {
     func run() async throws {
         try await runVerb {
             _ = try await connection.client().start(domain, paused: paused)
-            print("Domain '\(domain)' started")
+            print("Domain '\(domain)' started\n")
         }
     }
 }
@@ -34,7 +34,7 @@ struct Shutdown: AsyncParsableCommand {
         try await runVerb {
             let client = try await connection.client()
             _ = try await client.shutdown(domain, ShutdownRequest(mode: mode, timeoutSeconds: timeout, wait: false))
-            print("Domain '\(domain)' is being shutdown")
+            print("Domain '\(domain)' is being shutdown\n")
             fflush(nil)
             if noWait { return }
             let clock = ContinuousClock()
@@ -70,7 +70,7 @@ struct Destroy: AsyncParsableCommand {
     func run() async throws {
         try await runVerb {
             _ = try await connection.client().perform(.destroy, domain)
-            print("Domain '\(domain)' destroyed")
+            print("Domain '\(domain)' destroyed\n")
         }
     }
 }
@@ -82,7 +82,7 @@ struct Reboot: AsyncParsableCommand {
     func run() async throws {
         try await runVerb {
             _ = try await connection.client().perform(.reboot, domain)
-            print("Domain '\(domain)' is being rebooted")
+            print("Domain '\(domain)' is being rebooted\n")
         }
     }
 }
@@ -94,7 +94,7 @@ struct Suspend: AsyncParsableCommand {
     func run() async throws {
         try await runVerb {
             _ = try await connection.client().perform(.suspend, domain)
-            print("Domain '\(domain)' suspended")
+            print("Domain '\(domain)' suspended\n")
         }
     }
 }
@@ -106,7 +106,7 @@ struct Resume: AsyncParsableCommand {
     func run() async throws {
         try await runVerb {
             _ = try await connection.client().perform(.resume, domain)
-            print("Domain '\(domain)' resumed")
+            print("Domain '\(domain)' resumed\n")
         }
     }
 }

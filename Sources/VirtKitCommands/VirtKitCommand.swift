@@ -24,7 +24,7 @@ extension VirtKitCommand {
     /// Parse `arguments` (the process's when nil) and run the chosen verb.
     public static func main(_ arguments: [String]?) async {
         do {
-            var command = try parseAsRoot(arguments)
+            var command = try parseAsRoot(connectionAfterVerb(arguments ?? Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -33,5 +33,14 @@ extension VirtKitCommand {
         } catch {
             exit(withError: error)
         }
+    }
+}
+
+extension VirtKitCommand {
+    /// virsh takes `-c URI` before the verb (`virsh -c URI list`); the verbs declare it, so it is
+    /// moved behind the verb.
+    static func connectionAfterVerb(_ arguments: [String]) -> [String] {
+        guard arguments.count >= 3, arguments[0] == "-c" || arguments[0] == "--connect" else { return arguments }
+        return [arguments[2], arguments[0], arguments[1]] + arguments.dropFirst(3)
     }
 }

@@ -47,9 +47,8 @@ struct DaemonProcessTests {
     static func cli(_ harness: GuestHarness, _ arguments: [String]) throws -> (Int32, String, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try binary("virtkit"))
+        // virsh's order: -c URI before the verb.
         process.arguments = ["-c", "virtkit+unix://" + harness.layout.socketPath.string] + arguments
-        // -c must follow the verb for argument-parser: move it behind the first argument.
-        process.arguments = [arguments[0], "-c", "virtkit+unix://" + harness.layout.socketPath.string] + arguments.dropFirst()
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
@@ -73,9 +72,9 @@ struct DaemonProcessTests {
         try AtomicFile.write(harness.domainXML(name: "survivor", uuid: uuid), to: FilePath(file))
 
         let defined = try Self.cli(harness, ["define", file])
-        #expect(defined.0 == 0 && defined.1 == "Domain 'survivor' defined from \(file)\n", "\(defined)")
+        #expect(defined.0 == 0 && defined.1 == "Domain 'survivor' defined from \(file)\n\n", "\(defined)")
         let started = try Self.cli(harness, ["start", "survivor"])
-        #expect(started.0 == 0 && started.1 == "Domain 'survivor' started\n", "\(started)")
+        #expect(started.0 == 0 && started.1 == "Domain 'survivor' started\n\n", "\(started)")
         let listed = try Self.cli(harness, ["list"])
         #expect(listed.1.contains(" 1    survivor   running"), "\(listed.1)")
         let qemu = try #require(try await client.info("survivor").pid)
@@ -99,7 +98,7 @@ struct DaemonProcessTests {
         #expect(summaries == [DomainSummary(id: 1, name: "survivor", uuid: uuid, state: .running, reason: .booted)])
 
         let destroyed = try Self.cli(harness, ["destroy", "survivor"])
-        #expect(destroyed.0 == 0 && destroyed.1 == "Domain 'survivor' destroyed\n", "\(destroyed)")
+        #expect(destroyed.0 == 0 && destroyed.1 == "Domain 'survivor' destroyed\n\n", "\(destroyed)")
         #expect(ProcessIdentity.of(pid: qemu) == nil)
         #expect(GuestHarness.processes(mentioning: uuid).isEmpty)
         #expect(harness.leftovers().isEmpty, "left: \(harness.leftovers())")
