@@ -34,19 +34,26 @@ struct HTTPUnixClient: Sendable {
                 headers.add(name: "Connection", value: "close")
                 headers.add(name: "Content-Length", value: String(body?.count ?? 0))
                 if body != nil { headers.add(name: "Content-Type", value: contentType) }
-                try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)))
-                if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
-                try await outbound.write(.end(nil))
+                // One write for the whole request: a server that answers as soon as it has the
+                // head (no body) and closes must not fail a later write of ours. A write that
+                // fails all the same is not fatal if the answer is there to read.
+                var parts: [HTTPClientRequestPart] = [.head(HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers))]
+                if let body { parts.append(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+                parts.append(.end(nil))
+                try? await outbound.write(contentsOf: parts)
                 var answer = Answer(status: 0, body: [])
                 for try await part in inbound {
                     switch part {
                     case .head(let head): answer.status = Int(head.status.code)
                     case .body(var buffer): answer.body += buffer.readBytes(length: buffer.readableBytes) ?? []
-                    case .end: return answer
+                    case .end where answer.status != 0: return answer
+                    case .end: break
                     }
                 }
-                return answer
+                throw APIError(.noConnect, "virtkitd at '\(socketPath)' closed the connection without an answer")
             }
+        } catch let error as APIError {
+            throw error
         } catch {
             throw APIError(.noConnect, "lost connection to virtkitd at '\(socketPath)': \(error)")
         }

@@ -16,6 +16,8 @@ public struct Domain: Sendable {
     public var uuid: String = ""
     public var title: String?
     public var description: String?
+    /// `<metadata>`, nil when the domain has none (see ``Metadata``).
+    public var metadata: Metadata?
     public var memoryKiB: UInt64 = 0
     public var currentMemoryKiB: UInt64 = 0
     public var vcpus: UInt32 = 1

@@ -7,6 +7,7 @@ public enum DomainFormatter {
             w.text("uuid", [], domain.uuid)
             if let title = domain.title { w.text("title", [], title) }
             if let description = domain.description { w.text("description", [], description) }
+            if let metadata = domain.metadata { w.verbatim(metadata.element) }
             w.text("memory", [("unit", "KiB")], String(domain.memoryKiB))
             w.text("currentMemory", [("unit", "KiB")], String(domain.currentMemoryKiB))
             w.text("vcpu", [("placement", "static")], String(domain.vcpus))

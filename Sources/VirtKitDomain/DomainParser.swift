@@ -11,7 +11,7 @@ public enum DomainParser {
 
     /// Parse only: no defaults, no validation.
     public static func parse(xml: String) throws(DomainError) -> Domain {
-        let root = try XMLDocumentParser.parse(xml)
+        let root = try XMLDocumentParser.parse(xml, keeping: ["metadata"])
         return try parse(root)
     }
 
@@ -36,6 +36,9 @@ public enum DomainParser {
                 domain.uuid = uuid
             case "title": domain.title = child.text
             case "description": domain.description = child.text
+            case "metadata" where child.namespaceURI == nil:
+                // libvirt reads the first one and ignores the others.
+                if domain.metadata == nil { domain.metadata = Domain.Metadata(keeping: keptWhole(child)) }
             case "memory": domain.memoryKiB = try parseMemory(child)
             case "currentMemory": domain.currentMemoryKiB = try parseMemory(child)
             case "vcpu":
@@ -76,8 +79,17 @@ public enum DomainParser {
     }
 
     static func unsupported(_ element: XMLElement, in parent: String) -> DomainError {
-        DomainError(.configUnsupported,
-                    "element <\(element.name)> in <\(parent)> (line \(element.line)) is not supported by VirtKit")
+        let namespace = element.namespaceURI.map { " (namespace '\($0)')" } ?? ""
+        return DomainError(.configUnsupported,
+                           "element <\(element.name)>\(namespace) in <\(parent)> (line \(element.line)) is not supported by VirtKit")
+    }
+
+    /// The element as written, which the parser keeps for `<metadata>`; a document the streaming
+    /// builder took has no namespaces, so there an element is its name and attributes alone.
+    private static func keptWhole(_ element: XMLElement) -> XMLNode.Element {
+        if case .element(let kept)? = element.verbatim { return kept }
+        return XMLNode.Element(localName: element.name,
+                               attributes: element.attributes.map { XMLNode.Attribute(localName: $0.name, value: $0.value) })
     }
 
     private static func lifecycle(_ element: XMLElement) throws(DomainError) -> Domain.LifecycleAction {

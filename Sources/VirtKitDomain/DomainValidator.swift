@@ -6,6 +6,7 @@ public enum DomainValidator {
         if domain.memoryKiB == 0 {
             throw DomainError(.xmlError, "missing memory element or memory size 0")
         }
+        _ = try domain.virtkitMonitor
         let devices = domain.devices
         for chardev in [devices.serials, devices.parallels, devices.channels].joined() {
             try ChardevValidator.validate(chardev, in: domain)

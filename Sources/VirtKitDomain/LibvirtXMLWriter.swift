@@ -131,6 +131,14 @@ public struct LibvirtXMLWriter: Sendable {
         put(0x3E, 0x0A)
     }
 
+    /// `element` as libvirt writes the XML it keeps as a libxml2 node (`<metadata>`): indented to
+    /// this depth, then libxml2's node dump (``XMLNodeDump``), then a line break.
+    public mutating func verbatim(_ element: XMLNode.Element) {
+        indent()
+        XMLNodeDump.write(element, level: depth, into: &buffer)
+        put(0x0A)
+    }
+
     /// As libvirt's `virXMLFormatElement`: nothing when there are no attributes and no children,
     /// `<name attrs/>` without children, else the full element.
     public mutating func optionalElement(_ name: String, _ attributes: [(String, String?)],

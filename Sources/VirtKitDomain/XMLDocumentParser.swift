@@ -8,15 +8,26 @@ import CLibXML2
 /// libxml2's own tree. Network access and entity expansion are off (`XML_PARSE_NONET`, no `NOENT`).
 public enum XMLDocumentParser {
     /// Parse `text`; `sourceName` names the document in error messages.
-    public static func parse(_ text: String, sourceName: String = "domain") throws(DomainError) -> XMLElement {
+    ///
+    /// Children of the root element that are in no namespace and whose name is in `keeping` are
+    /// also kept whole in ``XMLElement/verbatim`` (see ``verbatimCopy(of:)``); a document with
+    /// one goes through the tree walk.
+    public static func parse(_ text: String, sourceName: String = "domain",
+                             keeping: [String] = []) throws(DomainError) -> XMLElement {
         let bytes = Array(text.utf8)
         if bytes.isEmpty {
             throw DomainError(.xmlError, "(\(sourceName)_definition): empty document")
         }
-        if let tree = bytes.withUnsafeBufferPointer({ XMLStreamingTreeBuilder.parse($0, options: options) }) {
+        if let tree = bytes.withUnsafeBufferPointer({
+            XMLStreamingTreeBuilder.parse($0, options: options, declining: keeping)
+        }) {
             return tree
         }
-        return try parseThroughTree(bytes, sourceName: sourceName)
+        var root = try parseThroughTree(bytes, sourceName: sourceName)
+        if !keeping.isEmpty, root.children.contains(where: { $0.namespaceURI == nil && keeping.contains($0.name) }) {
+            keepVerbatim(keeping, in: &root, bytes)
+        }
+        return root
     }
 
     static let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue)
@@ -49,20 +60,11 @@ public enum XMLDocumentParser {
     }
 
     private static func convert(_ node: xmlNodePtr) -> XMLElement {
-        let name = node.pointee.name.map { String(cString: $0) } ?? ""
-        var element = XMLElement(name: name, line: Int(xmlGetLineNo(node)))
+        var element = XMLElement(name: qualifiedName(node.pointee.name, node.pointee.ns), line: Int(xmlGetLineNo(node)))
+        element.namespaceURI = node.pointee.ns?.pointee.href.map { String(cString: $0) }
         var attr = node.pointee.properties
         while let a = attr {
-            let attrName = a.pointee.name.map { String(cString: $0) } ?? ""
-            var value = ""
-            if let text = a.pointee.children, text.pointee.next == nil, text.pointee.type == XML_TEXT_NODE,
-               let content = text.pointee.content {
-                value = String(cString: content)  // the usual case: one text node, no allocation by libxml2
-            } else if let v = xmlNodeListGetString(node.pointee.doc, a.pointee.children, 1) {
-                value = String(cString: v)
-                vk_xml_free(v)
-            }
-            element.attributes.append((attrName, value))
+            element.attributes.append((qualifiedName(a.pointee.name, a.pointee.ns), attributeValue(a)))
             attr = a.pointee.next
         }
         var child = node.pointee.children
@@ -81,6 +83,24 @@ public enum XMLDocumentParser {
         }
         return element
     }
+}
+
+/// `prefix:name`, or `name` when `ns` has no prefix.
+func qualifiedName(_ name: UnsafePointer<xmlChar>?, _ ns: xmlNsPtr?) -> String {
+    let local = name.map { String(cString: $0) } ?? ""
+    guard let prefix = ns?.pointee.prefix else { return local }
+    return String(cString: prefix) + ":" + local
+}
+
+/// The decoded value of an attribute of libxml2's tree.
+func attributeValue(_ attribute: xmlAttrPtr) -> String {
+    if let text = attribute.pointee.children, text.pointee.next == nil, text.pointee.type == XML_TEXT_NODE,
+       let content = text.pointee.content {
+        return String(cString: content)  // the usual case: one text node, no allocation by libxml2
+    }
+    guard let value = xmlNodeListGetString(attribute.pointee.doc, attribute.pointee.children, 1) else { return "" }
+    defer { vk_xml_free(value) }
+    return String(cString: value)
 }
 
 extension String {

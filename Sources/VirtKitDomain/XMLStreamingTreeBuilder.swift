@@ -7,8 +7,10 @@ import CLibXML2
 /// ``XMLDocumentParser``'s walk over libxml2's tree reads: no DOCTYPE (so no entities of the
 /// document's own and no defaulted attributes), no namespaces, no `&` left in an attribute value
 /// (which libxml2's tree builder would decode a second time), lines below 65535 (libxml2 caps a
-/// node's line there). For anything else, and for every malformed document, ``parse(_:)``
-/// returns nil and the caller parses through the tree, which also words the error.
+/// node's line there), no child of the root named in `declining` (elements the caller keeps
+/// whole, which only the tree walk builds). For anything else, and for every malformed document,
+/// ``parse(_:options:declining:)`` returns nil and the caller parses through the tree, which also
+/// words the error.
 ///
 /// The state lives behind a pointer the parser context carries (`_private`), allocated and freed
 /// by ``parse(_:options:)`` around the parse: a class would pay a dynamic exclusivity check on
@@ -20,17 +22,20 @@ struct XMLStreamingTreeBuilder {
     private var root: XMLElement?
     /// Set when the document is outside what this builder takes.
     fileprivate var declined = false
+    /// Names of root children that decline the document, NUL-terminated.
+    fileprivate var declining: [[xmlChar]] = []
 
     private init() {}
 
     /// The tree of `bytes` (not empty), or nil when the tree walk must decide.
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, options: Int32) -> XMLElement? {
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, options: Int32, declining: [String] = []) -> XMLElement? {
         guard let base = bytes.baseAddress, let ctxt = xmlNewParserCtxt() else { return nil }
         defer { xmlFreeParserCtxt(ctxt) }
         guard let sax = ctxt.pointee.sax else { return nil }
         installHandlers(sax)
         let builder = UnsafeMutablePointer<XMLStreamingTreeBuilder>.allocate(capacity: 1)
         builder.initialize(to: XMLStreamingTreeBuilder())
+        builder.pointee.declining = declining.map { Array($0.utf8) + [0] }
         defer {
             builder.deinitialize(count: 1)
             builder.deallocate()
@@ -70,6 +75,7 @@ struct XMLStreamingTreeBuilder {
             }
             let line = ctx.flatMap { context(of: $0).pointee.input }.map { Int($0.pointee.line) } ?? 0
             guard line < 65535 else { return decline(ctx) }
+            if builder.pointee.open.count == 1, builder.pointee.declines(localname) { return decline(ctx) }
             var element = XMLElement(name: String(cString: localname), line: line)
             if attributeCount > 0, let attributes {
                 element.attributes.reserveCapacity(Int(attributeCount))
@@ -97,6 +103,12 @@ struct XMLStreamingTreeBuilder {
         sax.pointee.characters = characters
         sax.pointee.ignorableWhitespace = characters
         sax.pointee.cdataBlock = characters
+    }
+
+    /// Whether a root child called `name` declines the document.
+    fileprivate func declines(_ name: UnsafePointer<xmlChar>) -> Bool {
+        for declined in declining where xmlStrEqual(name, declined) != 0 { return true }
+        return false
     }
 
     fileprivate mutating func start(_ element: XMLElement) {

@@ -4,23 +4,25 @@ import Glibc
 #endif
 
 /// Files written so that a reader, or a crash, never sees half of one: a temporary file beside
-/// the target, fsync, rename over it, fsync of the directory.
+/// the target, rename over it; when `durable`, fsync of the file and of the directory too, so the
+/// file survives a power cut (definitions do; files under /run, a tmpfs, need not).
 public enum AtomicFile {
     public static func write(_ bytes: [UInt8], to path: FilePath,
-                             permissions: FilePermissions = [.ownerReadWrite]) throws(HostError) {
+                             permissions: FilePermissions = [.ownerReadWrite], durable: Bool = true) throws(HostError) {
         let temporary = FilePath(path.string + ".tmp-\(getpid())")
         do {
             let fd = try FileDescriptor.open(temporary, .writeOnly, options: [.create, .truncate],
                                              permissions: permissions)
             try fd.closeAfter {
                 _ = try fd.writeAll(bytes)
-                if fsync(fd.rawValue) != 0 { throw Errno(rawValue: errno) }
+                if durable, fsync(fd.rawValue) != 0 { throw Errno(rawValue: errno) }
             }
             if rename(temporary.string, path.string) != 0 { throw Errno(rawValue: errno) }
         } catch {
             unlink(temporary.string)
             throw HostError("cannot write", path.string, (error as? Errno) ?? .ioError)
         }
+        guard durable else { return }
         let directory = open(path.removingLastComponent().string, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directory >= 0 {
             fsync(directory)
@@ -29,8 +31,8 @@ public enum AtomicFile {
     }
 
     public static func write(_ text: String, to path: FilePath,
-                             permissions: FilePermissions = [.ownerReadWrite]) throws(HostError) {
-        try write(Array(text.utf8), to: path, permissions: permissions)
+                             permissions: FilePermissions = [.ownerReadWrite], durable: Bool = true) throws(HostError) {
+        try write(Array(text.utf8), to: path, permissions: permissions, durable: durable)
     }
 
     /// The whole file, nil when it cannot be read.

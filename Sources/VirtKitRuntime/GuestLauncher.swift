@@ -72,9 +72,9 @@ struct GuestLauncher {
         do {
             AtomicFile.removeTree(guestDirectory)
             try AtomicFile.makeDirectory(guestDirectory)
-            try AtomicFile.write(randomKey(), to: guestDirectory.appending("master-key.aes"))
+            try AtomicFile.write(randomKey(), to: guestDirectory.appending("master-key.aes"), durable: false)
             // The definition this run started from, for a re-attach after the definition changed.
-            try AtomicFile.write(DomainFormatter.format(domain), to: guestDirectory.appending("domain.xml"))
+            try AtomicFile.write(DomainFormatter.format(domain), to: guestDirectory.appending("domain.xml"), durable: false)
             for planned in invocation.descriptors {
                 switch planned.purpose {
                 case .listeningUnixSocket(let path):

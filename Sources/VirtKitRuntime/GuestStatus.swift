@@ -44,7 +44,9 @@ public struct GuestStatus: Codable, Sendable, Equatable {
         guard let data = try? encoder.encode(self) else {
             throw HostError("cannot encode status", name, .invalidArgument)
         }
-        try AtomicFile.write(Array(data), to: path)
+        // Under the run directory (a tmpfs for the system daemon): atomic, not fsynced; it must
+        // survive a daemon crash, which it does, not a host reboot, after which no guest runs.
+        try AtomicFile.write(Array(data), to: path, durable: false)
     }
 
     static func read(from path: FilePath) -> GuestStatus? {
