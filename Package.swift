@@ -80,13 +80,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // The CLI's side of the API: HTTP/1.1 over a UNIX socket (NIO stays in here).
+        // The CLI's side of the API: HTTP/1.1 over a UNIX socket (NIO's codec, no event loop).
         .target(
             name: "VirtKitClient",
             dependencies: [
                 "VirtKitAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
