@@ -4,8 +4,8 @@
   compare-start.py bare ARGV_FILE WORKDIR
       One bare-QEMU run: rewrites the libvirt paths of the pretend argv (one argument a line,
       from `virtkit domxml-to-native qemu-argv FILE --lines`) into WORKDIR, spawns QEMU, connects
-      to the path-based QMP monitor, reads the greeting, sends qmp_capabilities and query-status.
-      Prints the nanoseconds from spawn to the query-status answer, then quits QEMU (SIGKILL as a
+      to the path-based QMP monitor, reads the greeting, sends qmp_capabilities, query-status and
+      cont (the argv has -S). Prints the nanoseconds from spawn to the cont answer, then quits QEMU (SIGKILL as a
       fallback) and removes WORKDIR.  Exit status 1 with a message when QEMU failed.
 
   compare-start.py report RESULTS_DIR RUNS
@@ -101,6 +101,9 @@ def bare(argv_file, workdir):
             assert "QMP" in greeting, greeting
             qmp.command("qmp_capabilities")
             qmp.command("query-status")
+            # The argv starts QEMU paused (-S), as libvirt's does: a real start is not done until
+            # the CPUs run, so the bare run sends `cont` too, as virtkit and libvirt do.
+            qmp.command("cont")
             t1 = time.perf_counter_ns()
         except Exception as e:
             errlog.seek(0)
@@ -125,7 +128,7 @@ def bare(argv_file, workdir):
 def report(results, runs):
     rows = {}
     for key, label in (("virtkit", "virtkit define + start"),
-                       ("bare", "bare QEMU spawn -> QMP query-status"),
+                       ("bare", "bare QEMU spawn -> QMP cont"),
                        ("libvirt", "libvirt 9.0 virsh define + start")):
         path = os.path.join(results, key + ".ns")
         vals = []

@@ -5,7 +5,7 @@
 #             QMP answered, query-chardev and cont)
 #   bare      qemu-system-x86_64 spawned with the argv of `virtkit domxml-to-native qemu-argv
 #             --lines` (libvirt paths moved into a temp dir), timed until a QMP client has the
-#             greeting, qmp_capabilities and query-status answered
+#             greeting, qmp_capabilities, query-status and cont answered (the argv has -S)
 #   libvirt   libvirt 9.0's `virsh define` + `virsh start` against a private libvirtd (+ virtlogd)
 #             in a private mount namespace (/etc, /run, /var/{lib,cache,log}/libvirt bind-mounted
 #             from a temp dir; UNIX sockets only; QEMU as root, security_driver "none")
