@@ -51,6 +51,16 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // The QEMU guest agent's protocol (guest-sync-delimited handshake, libvirt's timeouts) over a
+        // byte stream to the guest's org.qemu.guest_agent.0 port: GuestAgent.Client.
+        .target(
+            name: "VirtKitGuestAgent",
+            dependencies: [
+                "VirtKitQMP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // The host OS: spawning with an fd map and setsid, listening sockets at any path length,
         // process identity. C where Glibc's Swift overlay does not reach (posix_spawn extras).
         .target(name: "CVirtKitHost"),
@@ -124,6 +134,14 @@ let package = Package(
             name: "VirtKitMonitorTests",
             dependencies: [
                 "VirtKitMonitor", "VirtKitQMP", "VirtKitTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "VirtKitGuestAgentTests",
+            dependencies: [
+                "VirtKitGuestAgent", "VirtKitQMP", "VirtKitTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
