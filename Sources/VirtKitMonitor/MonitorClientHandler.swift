@@ -1,0 +1,199 @@
+import Logging
+import NIOCore
+
+/// One monitor client on its channel's event loop: feeds its lines to a ``MonitorSession``
+/// and carries out what the session decides.
+///
+/// Thread safety: every member is touched only on the channel's event loop. Commands run in
+/// tasks off the loop and come back with `eventLoop.execute`; events arrive the same way
+/// from ``MonitorHub``, through a `NIOLoopBound`.
+///
+/// Output is bounded: writes are flushed at once and counted until the socket takes them.
+/// When more than the configured pending output would wait for a client that is not reading,
+/// the client is disconnected, so a stalled client never holds memory or back-pressure on
+/// the QMP connection or anyone else. Reading pauses while too many of the client's own
+/// lines wait behind its running command.
+final class MonitorClientHandler: ChannelDuplexHandler {
+    typealias InboundIn = MonitorFrame
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let hub: MonitorHub
+    private var session: MonitorSession
+    private var context: ChannelHandlerContext?
+    private var clientID: Int?
+    /// Written but not yet taken by the socket.
+    private var pendingOutput = 0
+    private var closeWhenFlushed = false
+    private var isClosed = false
+    private var idleTimer: Scheduled<Void>?
+    private var drainTimer: Scheduled<Void>?
+    private var readHeld = false
+
+    init(hub: MonitorHub, channel: MonitorChannel) {
+        self.hub = hub
+        session = MonitorSession(channel: channel, maxLineLength: hub.configuration.maxLineLength)
+    }
+
+    /// Queued lines above this stop reading until the queue drains.
+    private var readLimit: Int { hub.configuration.maxLineLength }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        cancelTimers()
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        switch hub.register(context.channel, channel: session.channel) {
+        case .refused(let message):
+            write(Array("error: \(message)\r\n".utf8))
+            closeAfterFlush()
+        case .accepted(let id):
+            clientID = id
+            apply(session.connected(banner: hub.banner))
+            if session.channel == .command {
+                let timeout = hub.configuration.idleTimeout
+                idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) { [self] in
+                    apply(session.idleTimedOut(after: timeout))
+                }
+            }
+        }
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        isClosed = true
+        cancelTimers()
+        if let clientID { hub.unregister(clientID) }
+        clientID = nil
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard clientID != nil, !isClosed else { return }
+        switch Self.unwrapInboundIn(data) {
+        case .line(let line): apply(session.received(line))
+        case .tooLong: apply(session.lineTooLong())
+        case .inputClosed: apply(session.inputClosed())
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        hub.logger.debug("monitor client error, closing", metadata: ["error": "\(error)"])
+        closeNow()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if session.queuedBytes > readLimit {
+            readHeld = true
+        } else {
+            context.read()
+        }
+    }
+
+    // MARK: From outside the pipeline (on the event loop)
+
+    /// A QMP event line, for a client in QMP mode.
+    func deliverEvent(_ line: [UInt8]) {
+        apply(session.event(line))
+    }
+
+    /// The running command's answer.
+    func finished(_ answer: MonitorSession.Answer) {
+        apply(session.finished(answer))
+    }
+
+    // MARK: Actions
+
+    private func apply(_ actions: [MonitorSession.Action]) {
+        for action in actions {
+            switch action {
+            case .write(let bytes): write(bytes)
+            case .run(let request): run(request)
+            case .subscribeEvents:
+                if let clientID, let context {
+                    hub.subscribeEvents(clientID, sink: NIOLoopBound(self, eventLoop: context.eventLoop))
+                }
+            case .cancelIdleTimer:
+                idleTimer?.cancel()
+                idleTimer = nil
+            case .close: closeAfterFlush()
+            }
+        }
+        if readHeld, session.queuedBytes <= readLimit, let context, !isClosed {
+            readHeld = false
+            context.read()
+        }
+    }
+
+    private func run(_ request: MonitorSession.Request) {
+        guard let context else { return }
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let runner = hub.runner
+        let channel = session.channel
+        // Unstructured because NIO calls handlers synchronously while the command is async
+        // work. The task ends with the command (bounded by the command timeout); when the
+        // client has gone by then, its answer is dropped by the closed session.
+        Task {
+            let answer = await runner.run(request, on: channel)
+            handler.eventLoop.execute { handler.value.finished(answer) }
+        }
+    }
+
+    private func write(_ bytes: [UInt8]) {
+        guard let context, !isClosed, !bytes.isEmpty else { return }
+        let count = bytes.count
+        if pendingOutput > 0, pendingOutput + count > hub.configuration.maxPendingOutput {
+            hub.logger.warning(
+                "disconnecting a monitor client that does not read its output",
+                metadata: [
+                    "guest": "\(hub.configuration.guestName)", "channel": "\(session.channel)",
+                    "pending": "\(pendingOutput)",
+                ])
+            closeNow()
+            return
+        }
+        pendingOutput += count
+        let buffer = context.channel.allocator.buffer(bytes: bytes)
+        context.writeAndFlush(Self.wrapOutboundOut(buffer)).assumeIsolated().whenComplete { [self] _ in
+            pendingOutput -= count
+            if closeWhenFlushed, pendingOutput == 0 { closeNow() }
+        }
+    }
+
+    /// Closes once written output has gone out, or after the idle timeout when the client
+    /// does not take it.
+    private func closeAfterFlush() {
+        guard let context, !isClosed else { return }
+        if pendingOutput == 0 {
+            closeNow()
+            return
+        }
+        closeWhenFlushed = true
+        if drainTimer == nil {
+            drainTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(hub.configuration.idleTimeout)) {
+                [self] in closeNow()
+            }
+        }
+    }
+
+    private func closeNow() {
+        guard let context, !isClosed else { return }
+        isClosed = true
+        cancelTimers()
+        context.close(promise: nil)
+    }
+
+    private func cancelTimers() {
+        idleTimer?.cancel()
+        idleTimer = nil
+        drainTimer?.cancel()
+        drainTimer = nil
+    }
+}
