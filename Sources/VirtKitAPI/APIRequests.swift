@@ -9,6 +9,7 @@ public enum APIPath {
         domain(name) + "/xml" + (inactive ? "?inactive=true" : "")
     }
     public static func state(_ name: String) -> String { domain(name) + "/state" }
+    public static func monitor(_ name: String) -> String { domain(name) + "/monitor" }
     public static let version = "/v1/version"
 
     /// Percent-encodes everything outside unreserved characters (names may hold any UTF-8).

@@ -42,6 +42,8 @@ public struct DaemonClient: Sendable {
 
     public func state(_ name: String) async throws(APIError) -> DomainSummary { try await call(.GET, APIPath.state(name)) }
 
+    public func monitor(_ name: String) async throws(APIError) -> MonitorInfo { try await call(.GET, APIPath.monitor(name)) }
+
     public func info(_ name: String) async throws(APIError) -> DomainInfo { try await call(.GET, APIPath.domain(name)) }
 
     public func xml(_ name: String, inactive: Bool) async throws(APIError) -> String {

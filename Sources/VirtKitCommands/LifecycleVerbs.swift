@@ -1,5 +1,6 @@
 import ArgumentParser
 import VirtKitAPI
+import VirtKitClient
 
 /// `virtkit start NAME [--paused]`.
 struct Start: AsyncParsableCommand {
@@ -16,47 +17,64 @@ struct Start: AsyncParsableCommand {
     }
 }
 
-/// `virtkit shutdown NAME`: the ACPI power button, then after --timeout the rest of the stop
-/// ladder (quit, SIGTERM, SIGKILL), with progress on stderr.
+/// `virtkit shutdown NAME | --all`: the ACPI power button, then after --timeout the rest of
+/// the stop ladder (quit, SIGTERM, SIGKILL), with progress on stderr. `--all` stops every running
+/// guest in parallel.
 struct Shutdown: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Shut a domain down gracefully.")
+    static let configuration = CommandConfiguration(abstract: "Shut a domain (or --all running domains) down gracefully.")
     @OptionGroup var connection: ConnectionOptions
     @Option(help: "acpi (the power button).") var mode: ShutdownRequest.Mode = .acpi
     @Option(help: "Seconds to wait for the guest before forcing it off.") var timeout: Double = 60
     @Flag(name: .customLong("no-wait"), help: "Return once the request is sent, as virsh does.") var noWait = false
-    @Argument(help: "The domain name.") var domain: String
+    @Flag(help: "Every running domain, in parallel.") var all = false
+    @Argument(help: "The domain name.") var domain: String?
 
     func validate() throws {
         if timeout < 0 { throw ValidationError("--timeout must not be negative") }
+        if all == (domain != nil) { throw ValidationError("give a domain name or --all, not both") }
     }
 
     func run() async throws {
         try await runVerb {
             let client = try await connection.client()
-            _ = try await client.shutdown(domain, ShutdownRequest(mode: mode, timeoutSeconds: timeout, wait: false))
-            print("Domain '\(domain)' is being shutdown\n")
+            let names = all ? try await client.list(all: false).map(\.name) : [domain ?? ""]
+            if names.isEmpty { return print("No running domains") }
+            for name in names {
+                _ = try await client.shutdown(name, ShutdownRequest(mode: mode, timeoutSeconds: timeout, wait: false))
+                print("Domain '\(name)' is being shutdown\n")
+            }
             fflush(nil)
             if noWait { return }
-            let clock = ContinuousClock()
-            let start = clock.now
-            let interactive = isatty(2) != 0
-            var lastReported: Int?
-            while true {
-                let state = try await client.state(domain)
-                if state.id == nil { break }
-                let seconds = Int((clock.now - start).components.seconds)
-                if interactive {
-                    DomainFileReader.printRaw(toStderr: "\rwaiting for '\(domain)' to power off: \(seconds) s (forced off after \(Int(timeout)) s)")
-                } else if lastReported.map({ $0 / 5 != seconds / 5 }) ?? true {
-                    DomainFileReader.printLine(toStderr: "waiting for '\(domain)' to power off: \(seconds) s")
-                }
-                lastReported = seconds
-                try await Task.sleep(for: .milliseconds(200))
+            try await Self.waitForAll(names, client: client, timeout: timeout)
+            for name in names {
+                let final = try await client.state(name)
+                print("Domain '\(name)' is \(final.state.rawValue) (\(final.reason.rawValue))")
             }
-            if interactive { DomainFileReader.printRaw(toStderr: "\n") }
-            let final = try await client.state(domain)
-            print("Domain '\(domain)' is \(final.state.rawValue) (\(final.reason.rawValue))")
         }
+    }
+
+    /// Polls until every named domain has stopped, showing how many are left on stderr.
+    static func waitForAll(_ names: [String], client: DaemonClient, timeout: Double) async throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let interactive = isatty(2) != 0
+        var lastReported: Int?
+        while true {
+            var left: [String] = []
+            for name in names where try await client.state(name).id != nil { left.append(name) }
+            if left.isEmpty { break }
+            let seconds = Int((clock.now - start).components.seconds)
+            let what = names.count == 1 ? "'\(names[0])'" : "\(left.count) of \(names.count) domains (\(left.joined(separator: ", ")))"
+            let line = "waiting for \(what) to power off: \(seconds) s (forced off after \(Int(timeout)) s)"
+            if interactive {
+                DomainFileReader.printRaw(toStderr: "\r\u{1B}[K" + line)
+            } else if lastReported.map({ $0 / 5 != seconds / 5 }) ?? true {
+                DomainFileReader.printLine(toStderr: line)
+            }
+            lastReported = seconds
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        if interactive { DomainFileReader.printRaw(toStderr: "\n") }
     }
 }
 

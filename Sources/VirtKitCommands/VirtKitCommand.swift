@@ -13,6 +13,7 @@ public struct VirtKitCommand: AsyncParsableCommand {
         subcommands: [
             Define.self, Undefine.self, List.self, Start.self, Shutdown.self, Destroy.self, Reboot.self,
             Suspend.self, Resume.self, DumpXML.self, DomState.self, DomInfo.self,
+            Monitor.self, QEMUMonitorCommand.self, MonitorPorts.self,
             DomXMLToNative.self, DomXMLNormalize.self, Validate.self,
         ]
     )

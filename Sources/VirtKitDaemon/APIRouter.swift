@@ -35,6 +35,9 @@ enum APIRouter {
         router.get("/v1/domains/:name/state") { _, context in
             await answer { json(try await hypervisor.state(name: try name(context))) }
         }
+        router.get("/v1/domains/:name/monitor") { _, context in
+            await answer { json(try await hypervisor.monitorInfo(name: try name(context))) }
+        }
         router.get("/v1/domains/:name/xml") { request, context in
             await answer {
                 let inactive = request.uri.queryParameters["inactive"].map { $0 == "true" || $0 == "1" } ?? false

@@ -38,7 +38,8 @@ public struct Daemon: Sendable {
         defer { lock.release() }
         let probe = AcceleratorProbe(cachePath: layout.stateDirectory.appending("kvm-probe.json"),
                                      guestDirectory: guestDirectory, logger: logger)
-        let hypervisor = Hypervisor(layout: layout, logger: logger, accelerators: probe)
+        let monitorSettings = try MonitorSettings.load(layout.configDirectory.appending("monitor.conf"))
+        let hypervisor = Hypervisor(layout: layout, logger: logger, accelerators: probe, monitorSettings: monitorSettings)
         try await hypervisor.load()
 
         let socketPath = layout.socketPath

@@ -22,6 +22,7 @@ public struct DaemonCommand: AsyncParsableCommand {
     @Option(name: .customLong("state-dir"), help: "Definitions and the KVM probe cache.") var stateDir: String?
     @Option(name: .customLong("run-dir"), help: "Guest run directories and status files.") var runDir: String?
     @Option(name: .customLong("log-dir"), help: "QEMU logs, one per domain.") var logDir: String?
+    @Option(name: .customLong("config-dir"), help: "Where monitor.conf is read from.") var configDir: String?
     @Option(name: .customLong("guest-dir"), help: "The test guest used by the KVM probe.") var guestDir: String?
     @Flag(help: "Detach: a session of its own, output to virtkitd.log in the run directory.") var detach = false
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel: String = "info"
@@ -30,7 +31,7 @@ public struct DaemonCommand: AsyncParsableCommand {
 
     public func validate() throws {
         if system && session { throw ValidationError("--system and --session exclude each other") }
-        for (name, value) in [("--socket", socket), ("--state-dir", stateDir), ("--run-dir", runDir), ("--log-dir", logDir)] {
+        for (name, value) in [("--socket", socket), ("--state-dir", stateDir), ("--run-dir", runDir), ("--log-dir", logDir), ("--config-dir", configDir)] {
             if let value, !value.hasPrefix("/") { throw ValidationError("\(name) must be an absolute path: '\(value)'") }
         }
         if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("unknown --log-level '\(logLevel)'") }
@@ -49,6 +50,9 @@ public struct DaemonCommand: AsyncParsableCommand {
             layout.logDirectory = FilePath(stateDir).appending("log")
         }
         if let socket { layout.socketPath = FilePath(socket) }
+        if let configDir { layout.configDirectory = FilePath(configDir) } else if let stateDir {
+            layout.configDirectory = FilePath(stateDir).appending("etc")
+        }
         return layout
     }
 

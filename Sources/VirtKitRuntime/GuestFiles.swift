@@ -12,6 +12,22 @@ enum GuestFiles {
         for socket in status.createdSockets { UnixSocket.remove(at: FilePath(socket)) }
         AtomicFile.removeTree(FilePath(status.guestDirectory))
         unlink(layout.statusPath(status.name).string)
+        let link = layout.byNameDirectory.appending(status.name)
+        if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: link.string),
+           target == status.guestDirectory {
+            unlink(link.string)
+        }
+    }
+
+    /// `<run>/by-name/NAME` -> the guest's run directory, so a client that knows only the name
+    /// (the CLI's `qemu-monitor-command`) reaches its sockets without asking the API first.
+    static func linkByName(layout: RuntimeLayout, name: String, guestDirectory: FilePath) {
+        try? AtomicFile.makeDirectory(layout.byNameDirectory)
+        let link = layout.byNameDirectory.appending(name)
+        let temporary = layout.byNameDirectory.appending(".\(name).\(getpid())")
+        unlink(temporary.string)
+        guard symlink(guestDirectory.string, temporary.string) == 0 else { return }
+        rename(temporary.string, link.string)
     }
 
     /// Appends one timestamped line to the domain log.

@@ -4,6 +4,7 @@ import SystemPackage
 import VirtKitAPI
 import VirtKitDomain
 import VirtKitHost
+import VirtKitMonitor
 import VirtKitQEMU
 import VirtKitQMP
 #if canImport(Glibc)
@@ -41,7 +42,7 @@ struct GuestLauncher {
         }
     }
 
-    func launch(domain: Domain, id: Int, paused: Bool, accelerator: Accelerator,
+    func launch(domain: Domain, id: Int, paused: Bool, accelerator: Accelerator, monitorPlan: MonitorServer.TCPPlan,
                 onExit: @escaping @Sendable (DomainStateReason) async -> Void) async throws(APIError) -> RunningGuest {
         var runDomain = domain
         if domain.virtType == .kvm && accelerator == .tcg { runDomain.virtType = .qemu }
@@ -178,6 +179,8 @@ struct GuestLauncher {
         }
         let guest = RunningGuest(domain: domain, status: status, qmp: qmp, layout: layout, logger: logger, onExit: onExit)
         await guest.watch()
+        await guest.startMonitor(plan: monitorPlan)
+        GuestFiles.linkByName(layout: layout, name: domain.name, guestDirectory: guestDirectory)
         if !paused {
             do {
                 try await guest.resume()

@@ -28,6 +28,15 @@ public struct GuestStatus: Codable, Sendable, Equatable {
     /// Set once a stop is under way, so a restart does not count the exit as a crash.
     public var stopping: StopKind?
     public var startedAt: Date
+    /// The monitor channels' TCP ports (MONPORT, CTLPORT), re-bound after a daemon restart.
+    public var monitorPorts: MonitorPorts?
+    /// Why TCP monitoring is off for this guest, when it is.
+    public var monitorTCPDisabledReason: String?
+
+    public struct MonitorPorts: Codable, Sendable, Equatable {
+        public var monitor: Int
+        public var command: Int
+    }
 
     public enum StopKind: String, Codable, Sendable { case shutdown, destroy }
 

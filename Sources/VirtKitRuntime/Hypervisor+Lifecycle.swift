@@ -11,13 +11,14 @@ extension Hypervisor {
         case .shutoff:
             break
         }
+        let plan = try monitorPlan(for: record.domain)
         let id = nextID
         nextID += 1
         setLifecycle(name, .starting)
         let accelerator = record.domain.virtType == .kvm ? await accelerators.kvmAccelerator() : .tcg
         do {
             let guest = try await launcher.launch(domain: record.domain, id: id, paused: paused, accelerator: accelerator,
-                                                  onExit: exitHandler(name: name, id: id))
+                                                  monitorPlan: plan, onExit: exitHandler(name: name, id: id))
             setLifecycle(name, .running(guest))
         } catch {
             setLifecycle(name, .shutoff(.failed))

@@ -4,6 +4,7 @@ import SystemPackage
 import VirtKitAPI
 import VirtKitDomain
 import VirtKitHost
+import VirtKitMonitor
 import VirtKitQMP
 #if canImport(Glibc)
 import Glibc
@@ -32,13 +33,16 @@ public actor Hypervisor {
     let layout: RuntimeLayout
     let logger: Logger
     let accelerators: AcceleratorProbe
+    let monitorSettings: MonitorSettings
     var records: [String: Record] = [:]
     var nextID = 1
 
-    public init(layout: RuntimeLayout, logger: Logger, accelerators: AcceleratorProbe) {
+    public init(layout: RuntimeLayout, logger: Logger, accelerators: AcceleratorProbe,
+                monitorSettings: MonitorSettings = MonitorSettings()) {
         self.layout = layout
         self.logger = logger
         self.accelerators = accelerators
+        self.monitorSettings = monitorSettings
     }
 
     var launcher: GuestLauncher { GuestLauncher(layout: layout, logger: logger) }
@@ -94,6 +98,15 @@ public actor Hypervisor {
             let guest = RunningGuest(domain: domain, status: current, qmp: qmp, layout: layout, logger: logger,
                                      onExit: exitHandler(name: status.name, id: status.id))
             await guest.watch()
+            // The same ports as before the restart, so clients find the guest where it was.
+            let plan: MonitorServer.TCPPlan
+            if let ports = status.monitorPorts {
+                plan = .fixed(monitorPort: ports.monitor)
+            } else {
+                plan = (try? monitorPlan(for: domain)) ?? .disabled
+            }
+            await guest.startMonitor(plan: plan)
+            GuestFiles.linkByName(layout: layout, name: status.name, guestDirectory: FilePath(status.guestDirectory))
             if records[status.name] == nil {
                 records[status.name] = Record(domain: domain, persistent: false, lifecycle: .starting)
             }
@@ -116,6 +129,17 @@ public actor Hypervisor {
             records[name] = nil
         }
         logger.info("domain \(name) stopped", metadata: ["reason": "\(reason.rawValue)"])
+    }
+
+    /// Where a newly started guest's monitor listens on TCP: its metadata's port, else the next
+    /// of monitor.conf's base (one more per running guest, ports in use skipped), or not at all.
+    func monitorPlan(for domain: Domain) throws(APIError) -> MonitorServer.TCPPlan {
+        let own: VirtKitMonitorSettings?
+        do { own = try domain.virtkitMonitor } catch { throw APIError(.configUnsupported, error.message) }
+        if own?.tcp == false || (own?.tcp == nil && !monitorSettings.tcp) { return .disabled }
+        if let port = own?.port { return .fixed(monitorPort: port) }
+        let running = records.values.filter { if case .running = $0.lifecycle { return true } else { return false } }.count
+        return .automatic(base: monitorSettings.basePort, ordinal: running)
     }
 
     func setLifecycle(_ name: String, _ lifecycle: Lifecycle) {

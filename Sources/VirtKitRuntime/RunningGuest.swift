@@ -5,6 +5,7 @@ import SystemPackage
 import VirtKitAPI
 import VirtKitDomain
 import VirtKitHost
+import VirtKitMonitor
 import VirtKitQMP
 #if canImport(Glibc)
 import Glibc
@@ -23,6 +24,8 @@ public actor RunningGuest {
     private let exited = ExitLatch()
     /// libvirt's fake reboot: the next SHUTDOWN resets and continues instead of quitting.
     private var rebootPending = false
+    /// The monitor channels served to many clients (nil until started, or when they failed).
+    private(set) var monitor: MonitorServer?
     /// Told once, after the process is gone and its files are cleaned up.
     private let onExit: @Sendable (DomainStateReason) async -> Void
 
@@ -84,6 +87,51 @@ public actor RunningGuest {
         default:
             break
         }
+    }
+
+    /// Serves the guest's interactive and command monitor channels over the one QMP connection.
+    /// A failure leaves the guest running without them (logged); TCP trouble only turns TCP off.
+    func startMonitor(plan: MonitorServer.TCPPlan) async {
+        let status = snapshot
+        let configuration = MonitorServer.Configuration(guestName: domain.name,
+                                                        unixDirectory: FilePath(status.guestDirectory), tcp: plan)
+        // Chardevs whose sockets VirtKit created: removing one behind VirtKit's back breaks it.
+        let brokered = Set(status.descriptors.filter { $0.purpose.hasPrefix("listening UNIX socket") }.map {
+            "char" + $0.label.replacingOccurrences(of: "-source", with: "")
+        })
+        let policy = MonitorPolicy.standard(
+            onQuit: { [weak self] in await self?.quitFromMonitor() },
+            brokeredChardevs: { brokered })
+        do {
+            let server = try await MonitorServer.start(configuration: configuration, qmp: qmp, policy: policy, logger: logger)
+            monitor = server
+            update {
+                $0.monitorPorts = server.tcpPorts.map { GuestStatus.MonitorPorts(monitor: $0.monitor, command: $0.command) }
+                $0.monitorTCPDisabledReason = server.tcpDisabledReason
+            }
+            if let reason = server.tcpDisabledReason {
+                logger.warning("TCP monitoring is off: \(reason)", metadata: ["domain": "\(domain.name)"])
+                appendLog("TCP monitoring is off: \(reason)")
+            }
+        } catch {
+            logger.error("monitor channels not available: \(error)", metadata: ["domain": "\(domain.name)"])
+            appendLog("monitor channels not available: \(error)")
+        }
+    }
+
+    /// What the monitor channels serve now: (endpoints, TCP ports, why TCP is off).
+    public func monitorEndpoints() -> (endpoints: [MonitorEndpoint], disabledReason: String?)? {
+        guard let monitor else { return nil }
+        return (monitor.endpoints, monitor.tcpDisabledReason)
+    }
+
+    /// `quit` typed at a monitor: a destroy that VirtKit records, not a QEMU that vanishes.
+    /// The client is answered at once; the ladder runs on (it ends the client's connection).
+    private func quitFromMonitor() async {
+        logger.info("quit from a monitor client: destroying", metadata: ["domain": "\(domain.name)"])
+        update { $0.stopping = .destroy }
+        // Unstructured: the monitor client must get its answer before the guest goes away.
+        Task { await self.destroy() }
     }
 
     /// The virtio channel name of device `alias` (`channel0`), as the builder named it.
@@ -172,6 +220,8 @@ public actor RunningGuest {
     }
 
     private func processExited() async {
+        await monitor?.stop()
+        monitor = nil
         await qmp.close()
         let status = snapshot
         let reason: DomainStateReason

@@ -61,6 +61,9 @@ public struct RuntimeLayout: Sendable, Equatable {
     /// Per-guest run directories: `g/<id>-<first 20 characters of the name>` (libvirt 9.7+'s scheme).
     public var guestsDirectory: FilePath { runDirectory.appending("g") }
 
+    /// `by-name/NAME` links to the run directories of running guests.
+    public var byNameDirectory: FilePath { runDirectory.appending("by-name") }
+
     public func definitionPath(_ name: String) -> FilePath { definitionsDirectory.appending(name + ".xml") }
     public func statusPath(_ name: String) -> FilePath { statusDirectory.appending(name + ".json") }
     public func logPath(_ name: String) -> FilePath { logDirectory.appending(name + ".log") }

@@ -24,7 +24,7 @@ struct DaemonProcessTests {
     }
 
     /// Starts a virtkitd on the harness's layout and waits until it answers.
-    static func startDaemon(_ harness: GuestHarness) async throws -> (ProcessIdentity, DaemonClient) {
+    static func startDaemon(_ harness: GuestHarness, configDirectory: String? = nil) async throws -> (ProcessIdentity, DaemonClient) {
         let log = try FileDescriptor.open(harness.root.appending("virtkitd.out"), .writeOnly,
                                           options: [.create, .append], permissions: .ownerReadWrite)
         defer { try? log.close() }
@@ -32,7 +32,8 @@ struct DaemonProcessTests {
             executable: FilePath(try binary("virtkitd")),
             arguments: ["virtkitd", "--run-dir", harness.layout.runDirectory.string,
                         "--state-dir", harness.layout.stateDirectory.string,
-                        "--log-dir", harness.layout.logDirectory.string, "--log-level", "info"],
+                        "--log-dir", harness.layout.logDirectory.string, "--log-level", "info",
+                        "--config-dir", configDirectory ?? harness.root.appending("no-etc").string],
             environment: ProcessInfo.processInfo.environment, output: log, placements: [])
         let identity = try #require(ProcessIdentity.of(pid: pid))
         let client = DaemonClient(socketPath: harness.layout.socketPath.string)
@@ -44,7 +45,7 @@ struct DaemonProcessTests {
     }
 
     /// Runs the virtkit CLI against the harness's daemon; (exit status, stdout, stderr).
-    static func cli(_ harness: GuestHarness, _ arguments: [String]) throws -> (Int32, String, String) {
+    static func cli(_ harness: GuestHarness, _ arguments: [String], input: String? = nil) throws -> (Int32, String, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try binary("virtkit"))
         // virsh's order: -c URI before the verb.
@@ -53,7 +54,11 @@ struct DaemonProcessTests {
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        let stdin = Pipe()
+        process.standardInput = stdin
         try process.run()
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        try stdin.fileHandleForWriting.close()
         let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
