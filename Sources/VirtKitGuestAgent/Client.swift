@@ -12,7 +12,8 @@ extension GuestAgent {
     /// sent without waiting, or stray reply), the client sends a 0xFF byte and
     /// `guest-sync-delimited` with a fresh random id and drops everything the agent sends until
     /// the 0xFF sentinel and that id come back, so a late reply to an earlier call is never
-    /// taken for this one. An agent that does not know `guest-sync-delimited` is synced with
+    /// taken for this one (qemu-ga answers the 0xFF itself with a JSON parse error, dropped
+    /// with the rest). An agent that does not know `guest-sync-delimited` is synced with
     /// `guest-sync` from then on.
     ///
     /// Thread safety: the client is `Sendable`. Its mutable state (the protocol state machine,

@@ -1,0 +1,146 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Synchronization
+import VirtKitTestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The bundled test guest (Scripts/build-test-guest.sh) booted by plain QEMU under TCG, with
+/// its serial console and guest agent chardev on UNIX sockets in a short /tmp directory.
+struct TestGuest {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static let guestDirectory = ProcessInfo.processInfo.environment["VIRTKIT_GUEST_DIR"] ?? "/var/cache/virtkit/guest"
+
+    /// Builds the test guest if needed (a no-op when it is up to date), once per test run.
+    static let built: Result<Void, Failure> = {
+        let script = TestFiles.packageRoot.appendingPathComponent("Scripts/build-test-guest.sh").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [script, guestDirectory]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        do { try process.run() } catch { return .failure(Failure(description: "cannot run \(script): \(error)")) }
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return process.terminationStatus == 0 ? .success(()) : .failure(Failure(description: "test guest build failed: \(output)"))
+    }()
+
+    let process: Process
+    let directory: String
+    let serial: SerialConsole
+    var agentPath: String { directory + "/ga.sock" }
+
+    /// Boots the guest, waits for `VIRTKIT-GUEST-READY`, runs `body`, and always kills QEMU and
+    /// removes the directory.
+    static func with(_ body: (TestGuest) async throws -> Void) async throws {
+        try built.get()
+        var template = Array("/tmp/vkga-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw Failure(description: "mkdtemp: errno \(errno)") }
+        let directory = String(cString: made)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-m", "128M", "-nodefaults", "-no-user-config",
+            "-display", "none", "-kernel", guestDirectory + "/vmlinux", "-initrd", guestDirectory + "/initrd.img",
+            "-append", "console=ttyS0 mitigations=off cryptomgr.notests",
+            "-serial", "unix:\(directory)/ser.sock,server=on,wait=off",
+            "-device", "virtio-serial-pci",
+            "-chardev", "socket,id=ga,path=\(directory)/ga.sock,server=on,wait=off",
+            "-device", "virtserialport,chardev=ga,name=org.qemu.guest_agent.0",
+            "-qmp", "unix:\(directory)/qmp.sock,server=on,wait=off",
+        ]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        let logPath = directory + "/qemu.log"
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = FileHandle(forWritingAtPath: logPath)
+        process.standardError = log
+        defer {
+            try? log?.close()
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        try process.run()
+        let serial = try await SerialConsole.connect(path: directory + "/ser.sock", while: { process.isRunning })
+        defer { serial.close() }
+        guard try await serial.waitFor("VIRTKIT-GUEST-READY", timeout: .seconds(120)) else {
+            let qemuLog = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            throw Failure(description: "guest not ready; console: \(serial.text.suffix(2000)) QEMU: \(qemuLog)")
+        }
+        try await body(TestGuest(process: process, directory: directory, serial: serial))
+    }
+
+    /// Waits up to `timeout` for QEMU to exit; its exit status, nil when it still runs.
+    func waitForExit(timeout: Duration) async throws -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+}
+
+/// The guest's serial console: everything it printed, collected on an event loop.
+final class SerialConsole: Sendable {
+    private let channel: Channel
+    private let collector: Collector
+
+    private init(channel: Channel, collector: Collector) {
+        self.channel = channel
+        self.collector = collector
+    }
+
+    /// Connects to QEMU's serial socket at `path`, retrying while QEMU starts listening.
+    static func connect(path: String, while running: () -> Bool) async throws -> SerialConsole {
+        let collector = Collector()
+        var lastError: any Error = TestGuest.Failure(description: "QEMU exited before its serial socket appeared")
+        for _ in 0..<500 where running() {
+            do {
+                let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .channelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
+                    }
+                    .connect(unixDomainSocketPath: path).get()
+                return SerialConsole(channel: channel, collector: collector)
+            } catch {
+                lastError = error
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        throw lastError
+    }
+
+    var text: String { collector.bytes.withLock { String(decoding: $0, as: UTF8.self) } }
+
+    /// Whether `marker` shows up within `timeout`.
+    func waitFor(_ marker: String, timeout: Duration) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if text.contains(marker) { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return text.contains(marker)
+    }
+
+    func close() {
+        channel.close(promise: nil)
+    }
+
+    private final class Collector: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let bytes = Mutex<[UInt8]>([])
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let buffer = unwrapInboundIn(data)
+            bytes.withLock { $0.append(contentsOf: buffer.readableBytesView) }
+        }
+    }
+}
