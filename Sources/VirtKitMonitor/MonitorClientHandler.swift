@@ -25,6 +25,9 @@ final class MonitorClientHandler: ChannelDuplexHandler {
     /// Written but not yet taken by the socket.
     private var pendingOutput = 0
     private var closeWhenFlushed = false
+    /// Output is shut down; the socket closes when the client closes its side.
+    private var outputShut = false
+    private var inputEnded = false
     private var isClosed = false
     private var idleTimer: Scheduled<Void>?
     private var drainTimer: Scheduled<Void>?
@@ -76,8 +79,16 @@ final class MonitorClientHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = Self.unwrapInboundIn(data)
+        if case .inputClosed = frame {
+            inputEnded = true
+            if outputShut || clientID == nil {
+                closeNow()
+                return
+            }
+        }
         guard clientID != nil, !isClosed else { return }
-        switch Self.unwrapInboundIn(data) {
+        switch frame {
         case .line(let line): apply(session.received(line))
         case .tooLong: apply(session.lineTooLong())
         case .inputClosed: apply(session.inputClosed())
@@ -163,24 +174,33 @@ final class MonitorClientHandler: ChannelDuplexHandler {
         let buffer = context.channel.allocator.buffer(bytes: bytes)
         context.writeAndFlush(Self.wrapOutboundOut(buffer)).assumeIsolated().whenComplete { [self] _ in
             pendingOutput -= count
-            if closeWhenFlushed, pendingOutput == 0 { closeNow() }
+            if closeWhenFlushed, pendingOutput == 0 { finishClosing() }
         }
     }
 
     /// Closes once written output has gone out, or after the idle timeout when the client
     /// does not take it.
     private func closeAfterFlush() {
-        guard let context, !isClosed else { return }
-        if pendingOutput == 0 {
+        guard let context, !isClosed, !closeWhenFlushed else { return }
+        closeWhenFlushed = true
+        drainTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(hub.configuration.idleTimeout)) {
+            [self] in closeNow()
+        }
+        if pendingOutput == 0 { finishClosing() }
+    }
+
+    /// Everything is written: close, or, while the client may still be sending, shut down
+    /// output first and close when its side ends (or the drain timer fires). Closing a TCP
+    /// socket with unread input sends a reset that can destroy the answer or error line
+    /// still in flight to the client.
+    private func finishClosing() {
+        guard let context, !isClosed, !outputShut else { return }
+        if inputEnded {
             closeNow()
             return
         }
-        closeWhenFlushed = true
-        if drainTimer == nil {
-            drainTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(hub.configuration.idleTimeout)) {
-                [self] in closeNow()
-            }
-        }
+        outputShut = true
+        context.close(mode: .output).assumeIsolated().whenFailure { [self] _ in closeNow() }
     }
 
     private func closeNow() {

@@ -59,6 +59,18 @@ public final class MonitorServer: Sendable {
         self.eventTask = eventTask
     }
 
+    /// A server dropped without ``stop()`` still closes its sockets (without waiting).
+    deinit {
+        let first = stopped.withLock { stopped in
+            defer { stopped = true }
+            return !stopped
+        }
+        guard first else { return }
+        eventTask.cancel()
+        for channel in listeners + hub.shutDown() { channel.close(promise: nil) }
+        for file in socketFiles { file.remove() }
+    }
+
     /// Binds the guest's monitor sockets and starts serving them.
     ///
     /// The UNIX sockets must bind; TCP is best effort (see ``tcpDisabledReason``).

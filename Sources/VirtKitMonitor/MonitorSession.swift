@@ -59,8 +59,11 @@ struct MonitorSession {
     let channel: MonitorChannel
     let maxLineLength: Int
     private(set) var mode = Mode.undecided
+    /// Lines waiting behind a running command, from `queueHead` on.
     private var queue: [[UInt8]] = []
-    /// Bytes of lines waiting behind a running command.
+    private var queueHead = 0
+    /// Bytes of lines waiting behind a running command, each counted with one byte for its
+    /// line end so that a flood of empty lines also counts.
     private(set) var queuedBytes = 0
     private var running = false
     private var inputEnded = false
@@ -87,7 +90,7 @@ struct MonitorSession {
     mutating func received(_ line: [UInt8]) -> [Action] {
         guard !isClosing, !(channel == .command && commandTaken) else { return [] }
         queue.append(line)
-        queuedBytes += line.count
+        queuedBytes += line.count + 1
         return pump()
     }
 
@@ -115,6 +118,7 @@ struct MonitorSession {
         guard !isClosing else { return [] }
         isClosing = true
         queue = []
+        queueHead = 0
         queuedBytes = 0
         return [.cancelIdleTimer, .write(errorLine("line longer than \(maxLineLength) bytes")), .close]
     }
@@ -135,16 +139,30 @@ struct MonitorSession {
 
     private mutating func pump() -> [Action] {
         var actions: [Action] = []
-        while !running, !isClosing, !queue.isEmpty {
-            let line = queue.removeFirst()
-            queuedBytes -= line.count
+        while !running, !isClosing, let line = dequeue() {
             actions += handle(line)
         }
-        if !running, !isClosing, queue.isEmpty, inputEnded {
+        if !running, !isClosing, queueHead == queue.count, inputEnded {
             isClosing = true
             actions.append(.close)
         }
         return actions
+    }
+
+    private mutating func dequeue() -> [UInt8]? {
+        guard queueHead < queue.count else { return nil }
+        let line = queue[queueHead]
+        queue[queueHead] = []
+        queueHead += 1
+        queuedBytes -= line.count + 1
+        if queueHead == queue.count {
+            queue.removeAll(keepingCapacity: true)
+            queueHead = 0
+        } else if queueHead >= 1024, queueHead * 2 >= queue.count {
+            queue.removeFirst(queueHead)
+            queueHead = 0
+        }
+        return line
     }
 
     private mutating func handle(_ line: [UInt8]) -> [Action] {
@@ -233,7 +251,8 @@ struct MonitorSession {
         switch answer {
         case .text(let text):
             var out = text
-            if !out.isEmpty, !out.hasSuffix("\n") { out += "\r\n" }
+            // "\r\n" is one Character, so look at the last scalar.
+            if let last = out.unicodeScalars.last, last != "\n" { out += "\r\n" }
             if channel == .interactive { out += Self.prompt }
             return Array(out.utf8)
         case .reply(let reply):
