@@ -17,7 +17,8 @@ public enum MonitorError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .socketPathTooLong(let path, let length):
-            "monitor socket path \(path.string) is \(length) bytes, longer than the \(MonitorServer.Configuration.maxSocketPathLength) a UNIX socket allows"
+            "monitor socket path \(path.string) is \(length) bytes, longer than the "
+                + "\(MonitorServer.Configuration.maxSocketPathLength) a UNIX socket allows"
         case .bindFailed(let path, let errno):
             "cannot bind monitor socket \(path.string): \(errno)"
         case .permissionsFailed(let path, let errno):

@@ -71,14 +71,17 @@ extension MonitorServer {
         }
 
         func validate() throws(MonitorError) {
-            if commandTimeout <= .zero { throw .invalidConfiguration("commandTimeout \(commandTimeout) must be positive") }
-            if idleTimeout <= .zero { throw .invalidConfiguration("idleTimeout \(idleTimeout) must be positive") }
-            if maxLineLength < 1 { throw .invalidConfiguration("maxLineLength \(maxLineLength) must be at least 1") }
-            if maxClientsPerChannel < 1 {
-                throw .invalidConfiguration("maxClientsPerChannel \(maxClientsPerChannel) must be at least 1")
+            let positive: [(String, Bool)] = [
+                ("commandTimeout \(commandTimeout)", commandTimeout > .zero),
+                ("idleTimeout \(idleTimeout)", idleTimeout > .zero),
+                ("maxLineLength \(maxLineLength)", maxLineLength > 0),
+                ("maxClientsPerChannel \(maxClientsPerChannel)", maxClientsPerChannel > 0),
+                ("maxPendingOutput \(maxPendingOutput)", maxPendingOutput > 0),
+                ("maxPortAttempts \(maxPortAttempts)", maxPortAttempts > 0),
+            ]
+            for (field, valid) in positive where !valid {
+                throw .invalidConfiguration("\(field) must be positive")
             }
-            if maxPendingOutput < 1 { throw .invalidConfiguration("maxPendingOutput \(maxPendingOutput) must be at least 1") }
-            if maxPortAttempts < 1 { throw .invalidConfiguration("maxPortAttempts \(maxPortAttempts) must be at least 1") }
             for channel in MonitorChannel.allCases {
                 let path = socketPath(for: channel)
                 let length = path.string.utf8.count

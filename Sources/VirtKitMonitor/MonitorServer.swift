@@ -173,7 +173,9 @@ public final class MonitorServer: Sendable {
         }
     }
 
-    private static func bindTCP(host: String, port: Int, channel: MonitorChannel, hub: MonitorHub) async -> Result<Channel, Errno> {
+    private static func bindTCP(
+        host: String, port: Int, channel: MonitorChannel, hub: MonitorHub
+    ) async -> Result<Channel, Errno> {
         do {
             let address = try SocketAddress(ipAddress: host, port: port)
             return .success(try await bootstrap(channel: channel, hub: hub, tcp: true).bind(to: address).get())

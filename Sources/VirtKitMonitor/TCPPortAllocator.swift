@@ -96,7 +96,8 @@ struct TCPPortAllocator {
                 case .success(let listener):
                     bound.append((MonitorEndpoint(channel: channel, address: .tcp(host: host, port: port)), listener))
                 case .failure(let errno):
-                    if host == Self.ipv6Loopback, ipv6 == nil, errno == .addressNotAvailable || errno == .addressFamilyNotSupported {
+                    let noIPv6 = errno == .addressNotAvailable || errno == .addressFamilyNotSupported
+                    if host == Self.ipv6Loopback, ipv6 == nil, noIPv6 {
                         ipv6 = false
                         continue hosts
                     }
