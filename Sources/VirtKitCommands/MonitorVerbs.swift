@@ -39,7 +39,7 @@ struct QEMUMonitorCommand: AsyncParsableCommand {
     @Flag(help: "The command is HMP (human monitor) text, not QMP JSON.") var hmp = false
     @Flag(help: "Pretty-print a QMP answer.") var pretty = false
     @Argument(help: "The domain name.") var domain: String
-    @Argument(parsing: .captureForPassthrough, help: "The command (QMP JSON, or HMP with --hmp).") var command: [String] = []
+    @Argument(parsing: .allUnrecognized, help: "The command (QMP JSON, or HMP with --hmp).") var command: [String] = []
 
     func validate() throws {
         if command.isEmpty { throw ValidationError("a command is required") }
@@ -58,9 +58,10 @@ struct QEMUMonitorCommand: AsyncParsableCommand {
                 if n == 0 { break }
                 answer += buffer[0..<n]
             }
-            var output = String(decoding: answer, as: UTF8.self)
-            if !hmp && pretty { output = JSONIndenter.indent(output) }
-            print(output, terminator: output.hasSuffix("\n") ? "" : "\n")
+            // HMP answers in QEMU's \r\n lines; a terminal or a pipe wants \n, and one at the end.
+            var output = String(decoding: answer, as: UTF8.self).replacing("\r\n", with: "\n").trimmingSpaces
+            if !hmp && pretty { output = JSONIndenter.indent(output).trimmingSpaces }
+            print(output)
             if !hmp, output.hasPrefix("{\"error\"") { throw ExitCode(1) }
         }
     }

@@ -83,7 +83,7 @@ import VirtKitQMP
             try await agent.expectCommand("guest-ping")
             #expect(await slow == .timedOut(command: "guest-ping"))
             let elapsed = clock.now - start
-            #expect(elapsed >= .milliseconds(950) && elapsed < .seconds(3))
+            #expect(elapsed >= .milliseconds(950) && elapsed < .milliseconds(4500), "its own 1 s, not the default 5 s")
 
             // The ping's reply arrives now, before the next sync's answer; it must not be taken
             // for the host name.
@@ -154,7 +154,8 @@ import VirtKitQMP
             #expect(arguments == ["mode": "reboot"])
             try await shutdown
             let elapsed = clock.now - start
-            #expect(elapsed >= .milliseconds(1900) && elapsed < .seconds(4))
+            // The grace period passed (an upper bound would only measure the machine's load).
+            #expect(elapsed >= .milliseconds(1900))
 
             // Not known to be in sync any more: the next command syncs first.
             async let ping: Void = client.ping()
@@ -185,7 +186,7 @@ import VirtKitQMP
             #expect(try await agent.expectCommand("guest-shutdown") == ["mode": "powerdown"])
             await agent.close()
             try await shutdown
-            #expect(clock.now - start < .seconds(1))
+            #expect(clock.now - start < .milliseconds(1900), "at the close, not after the 2 s grace")
         }
     }
 

@@ -27,7 +27,7 @@ struct AcceleratorTests {
         let begin = clock.now
         let cached = await harness.probe(deadline: .seconds(10)).result()
         #expect(cached == decided)
-        #expect(clock.now - begin < .seconds(1))
+        #expect(clock.now - begin < .seconds(5), "read from the cache, not a 10 s probe boot")
 
         // A type='kvm' domain runs with the decided accelerator and boots to the ready marker.
         let hypervisor = try await harness.hypervisor(probe: probe)

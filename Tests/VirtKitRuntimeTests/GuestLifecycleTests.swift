@@ -43,6 +43,15 @@ struct GuestLifecycleTests {
         var info = stat()
         #expect(lstat(longPath, &info) == 0 && info.st_mode & 0o777 == 0o600)
 
+        // The guest opened its port (VSERPORT_CHANGE); the event may trail the echo a little.
+        var domainInfo = try await hypervisor.info(name: "boot")
+        for _ in 0..<50 where !domainInfo.channels.contains(ChannelConnection(name: "org.example.echo", connected: true)) {
+            try await Task.sleep(for: .milliseconds(100))
+            domainInfo = try await hypervisor.info(name: "boot")
+        }
+        #expect(domainInfo.accelerator == "tcg")
+        #expect(domainInfo.channels.contains(ChannelConnection(name: "org.example.echo", connected: true)))
+
         // The live XML names the generated agent socket; the inactive one does not.
         let live = try await hypervisor.xml(name: "boot", inactive: false)
         let inactive = try await hypervisor.xml(name: "boot", inactive: true)
@@ -51,9 +60,6 @@ struct GuestLifecycleTests {
         #expect(live.contains("<source mode='bind' path='\(generated)'/>"))
         #expect(!inactive.contains(harness.layout.guestsDirectory.string))
         #expect(live.contains("state='connected'"), "the echo service holds its port open")
-        let domainInfo = try await hypervisor.info(name: "boot")
-        #expect(domainInfo.accelerator == "tcg")
-        #expect(domainInfo.channels.contains(ChannelConnection(name: "org.example.echo", connected: true)))
 
         // ACPI shutdown: the guest powers off within the timeout; nothing is left.
         let clock = ContinuousClock()

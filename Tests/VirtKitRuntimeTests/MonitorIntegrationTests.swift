@@ -19,6 +19,10 @@ struct MonitorIntegrationTests {
     /// A listener on 127.0.0.1:`port` (a port "taken by another listener").
     static func occupy(_ port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // As a real listener binds (and VirtKit does): connections in TIME_WAIT don't block it,
+        // a listener does.
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
