@@ -51,6 +51,17 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // The chardev broker: virtkitd as QEMU's peer on a chardev, fanned out to many clients
+        // (writer pen, read-only observers, scrollback, bounded queues), logged with rotation.
+        .target(
+            name: "VirtKitBroker",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
         // The QEMU guest agent's protocol (guest-sync-delimited handshake, libvirt's timeouts) over a
         // byte stream to the guest's org.qemu.guest_agent.0 port: GuestAgent.Client.
         .target(
@@ -142,6 +153,14 @@ let package = Package(
             name: "VirtKitGuestAgentTests",
             dependencies: [
                 "VirtKitGuestAgent", "VirtKitQMP", "VirtKitTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "VirtKitBrokerTests",
+            dependencies: [
+                "VirtKitBroker", "VirtKitTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
