@@ -147,6 +147,8 @@ let package = Package(
                 "VirtKitMonitor", "VirtKitQMP", "VirtKitTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .testTarget(

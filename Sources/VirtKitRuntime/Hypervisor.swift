@@ -99,13 +99,12 @@ public actor Hypervisor {
                                      onExit: exitHandler(name: status.name, id: status.id))
             await guest.watch()
             // The same ports as before the restart, so clients find the guest where it was.
-            let plan: MonitorServer.TCPPlan
+            let configured = (try? monitorPlan(for: domain)) ?? .disabled
             if let ports = status.monitorPorts {
-                plan = .fixed(monitorPort: ports.monitor)
+                await guest.startMonitor(plan: .fixed(monitorPort: ports.monitor), fallback: configured)
             } else {
-                plan = (try? monitorPlan(for: domain)) ?? .disabled
+                await guest.startMonitor(plan: configured)
             }
-            await guest.startMonitor(plan: plan)
             GuestFiles.linkByName(layout: layout, name: status.name, guestDirectory: FilePath(status.guestDirectory))
             if records[status.name] == nil {
                 records[status.name] = Record(domain: domain, persistent: false, lifecycle: .starting)

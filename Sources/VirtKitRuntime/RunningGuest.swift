@@ -91,9 +91,11 @@ public actor RunningGuest {
 
     /// Serves the guest's interactive and command monitor channels over the one QMP connection.
     /// A failure leaves the guest running without them (logged); TCP trouble only turns TCP off.
-    func startMonitor(plan: MonitorServer.TCPPlan) async {
+    /// `fallback`: the plan to try when `plan`'s fixed ports turn out to be taken (a re-attach
+    /// whose old ports someone else bound meanwhile).
+    func startMonitor(plan: MonitorServer.TCPPlan, fallback: MonitorServer.TCPPlan? = nil) async {
         let status = snapshot
-        let configuration = MonitorServer.Configuration(guestName: domain.name,
+        var configuration = MonitorServer.Configuration(guestName: domain.name,
                                                         unixDirectory: FilePath(status.guestDirectory), tcp: plan)
         // Chardevs whose sockets VirtKit created: removing one behind VirtKit's back breaks it.
         let brokered = Set(status.descriptors.filter { $0.purpose.hasPrefix("listening UNIX socket") }.map {
@@ -103,7 +105,12 @@ public actor RunningGuest {
             onQuit: { [weak self] in await self?.quitFromMonitor() },
             brokeredChardevs: { brokered })
         do {
-            let server = try await MonitorServer.start(configuration: configuration, qmp: qmp, policy: policy, logger: logger)
+            var server = try await MonitorServer.start(configuration: configuration, qmp: qmp, policy: policy, logger: logger)
+            if server.tcpPorts == nil, let fallback {
+                await server.stop()
+                configuration.tcp = fallback
+                server = try await MonitorServer.start(configuration: configuration, qmp: qmp, policy: policy, logger: logger)
+            }
             monitor = server
             update {
                 $0.monitorPorts = server.tcpPorts.map { GuestStatus.MonitorPorts(monitor: $0.monitor, command: $0.command) }
