@@ -3,7 +3,7 @@ import VirtKitAPI
 
 /// `virtkit define FILE`.
 struct Define: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Define (but don't start) a domain from an XML file.")
+    static let configuration = CommandConfiguration(commandName: "define", abstract: "Define (but don't start) a domain from an XML file.")
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "The domain XML file ('-' for standard input).") var file: String
 
@@ -18,7 +18,7 @@ struct Define: AsyncParsableCommand {
 
 /// `virtkit undefine NAME`.
 struct Undefine: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Undefine a domain (a running one becomes transient).")
+    static let configuration = CommandConfiguration(commandName: "undefine", abstract: "Undefine a domain (a running one becomes transient).")
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "The domain name.") var domain: String
 

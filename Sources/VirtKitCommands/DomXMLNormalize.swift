@@ -25,6 +25,7 @@ struct DomXMLNormalize: AsyncParsableCommand {
 /// `virtkit validate FILE`: check a domain XML file; silent and exit 0 when it is valid.
 struct Validate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "validate",
         abstract: "Check a domain XML file as define would; print nothing and exit 0 when valid."
     )
 

@@ -4,7 +4,7 @@ import VirtKitClient
 
 /// `virtkit start NAME [--paused]`.
 struct Start: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Start a defined domain.")
+    static let configuration = CommandConfiguration(commandName: "start", abstract: "Start a defined domain.")
     @OptionGroup var connection: ConnectionOptions
     @Flag(help: "Leave the guest paused after start.") var paused = false
     @Argument(help: "The domain name.") var domain: String
@@ -21,7 +21,7 @@ struct Start: AsyncParsableCommand {
 /// the stop ladder (quit, SIGTERM, SIGKILL), with progress on stderr. `--all` stops every running
 /// guest in parallel.
 struct Shutdown: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Shut a domain (or --all running domains) down gracefully.")
+    static let configuration = CommandConfiguration(commandName: "shutdown", abstract: "Shut a domain (or --all running domains) down gracefully.")
     @OptionGroup var connection: ConnectionOptions
     @Option(help: "acpi (the power button).") var mode: ShutdownRequest.Mode = .acpi
     @Option(help: "Seconds to wait for the guest before forcing it off.") var timeout: Double = 60
@@ -82,7 +82,7 @@ extension ShutdownRequest.Mode: ExpressibleByArgument {}
 
 /// The verbs that take only a name: destroy, reboot, suspend, resume.
 struct Destroy: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Stop a domain at once (quit, SIGTERM, SIGKILL).")
+    static let configuration = CommandConfiguration(commandName: "destroy", abstract: "Stop a domain at once (quit, SIGTERM, SIGKILL).")
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "The domain name.") var domain: String
     func run() async throws {
@@ -94,7 +94,7 @@ struct Destroy: AsyncParsableCommand {
 }
 
 struct Reboot: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Reboot a domain (ACPI, as libvirt's default).")
+    static let configuration = CommandConfiguration(commandName: "reboot", abstract: "Reboot a domain (ACPI, as libvirt's default).")
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "The domain name.") var domain: String
     func run() async throws {
@@ -106,7 +106,7 @@ struct Reboot: AsyncParsableCommand {
 }
 
 struct Suspend: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Pause a running domain.")
+    static let configuration = CommandConfiguration(commandName: "suspend", abstract: "Pause a running domain.")
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "The domain name.") var domain: String
     func run() async throws {
@@ -118,7 +118,7 @@ struct Suspend: AsyncParsableCommand {
 }
 
 struct Resume: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Resume a paused domain.")
+    static let configuration = CommandConfiguration(commandName: "resume", abstract: "Resume a paused domain.")
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "The domain name.") var domain: String
     func run() async throws {

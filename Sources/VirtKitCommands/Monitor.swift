@@ -10,7 +10,7 @@ import Glibc
 /// edited by the terminal itself (canonical mode: backspace, Ctrl-U, Ctrl-W), and Ctrl-] ends
 /// a line at once so it can be seen; piped input is sent as it is and the answers are awaited.
 struct Monitor: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Talk to a running domain's QEMU monitor (Ctrl-] leaves).")
+    static let configuration = CommandConfiguration(commandName: "monitor", abstract: "Talk to a running domain's QEMU monitor (Ctrl-] leaves).")
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "The domain name.") var domain: String
 

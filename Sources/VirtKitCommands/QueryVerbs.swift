@@ -15,7 +15,7 @@ func printJSON<T: Encodable>(_ value: T) {
 
 /// `virtkit list [--all] [--format json]`, laid out as virsh lays it out.
 struct List: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List domains (running ones; --all for every one).")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List domains (running ones; --all for every one).")
     @OptionGroup var connection: ConnectionOptions
     @Flag(help: "Inactive domains too.") var all = false
     @Option(help: "text or json.") var format: OutputFormat = .text

@@ -18,11 +18,14 @@ public struct Daemon: Sendable {
     /// Where the test guest lives, for the KVM probe.
     public var guestDirectory: FilePath?
     public var logLevel: Logger.Level
+    /// The group the API socket and guest sockets are shared with (0660); nil: owner only (0600).
+    public var socketGroup: gid_t?
 
-    public init(layout: RuntimeLayout, guestDirectory: FilePath?, logLevel: Logger.Level = .info) {
+    public init(layout: RuntimeLayout, guestDirectory: FilePath?, logLevel: Logger.Level = .info, socketGroup: gid_t? = nil) {
         self.layout = layout
         self.guestDirectory = guestDirectory
         self.logLevel = logLevel
+        self.socketGroup = socketGroup
     }
 
     public func run() async throws {
@@ -39,16 +42,23 @@ public struct Daemon: Sendable {
         let probe = AcceleratorProbe(cachePath: layout.stateDirectory.appending("kvm-probe.json"),
                                      guestDirectory: guestDirectory, logger: logger)
         let monitorSettings = try MonitorSettings.load(layout.configDirectory.appending("monitor.conf"))
-        let hypervisor = Hypervisor(layout: layout, logger: logger, accelerators: probe, monitorSettings: monitorSettings)
+        let hypervisor = Hypervisor(layout: layout, logger: logger, accelerators: probe, monitorSettings: monitorSettings,
+                                    socketGroup: socketGroup)
         try await hypervisor.load()
 
         let socketPath = layout.socketPath
         let runningLogger = logger
+        let sharedGroup = socketGroup
         let app = Application(
             router: APIRouter.make(hypervisor: hypervisor, mode: layout.mode.rawValue),
             configuration: .init(address: .unixDomainSocket(path: socketPath.string), serverName: "virtkitd"),
             onServerRunning: { _ in
                 chmod(socketPath.string, 0o600)
+                if let sharedGroup {
+                    do { try UnixSocket.share(socketPath, withGroup: sharedGroup) } catch {
+                        runningLogger.error("\(error)")
+                    }
+                }
                 runningLogger.info("virtkitd listening", metadata: ["socket": "\(socketPath.string)"])
             },
             logger: logger)

@@ -24,6 +24,8 @@ public struct DaemonCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-dir"), help: "QEMU logs, one per domain.") var logDir: String?
     @Option(name: .customLong("config-dir"), help: "Where monitor.conf is read from.") var configDir: String?
     @Option(name: .customLong("guest-dir"), help: "The test guest used by the KVM probe.") var guestDir: String?
+    @Option(name: .customLong("socket-group"),
+            help: "Share the API socket and guest sockets with this group (0660 instead of 0600).") var socketGroup: String?
     @Flag(help: "Detach: a session of its own, output to virtkitd.log in the run directory.") var detach = false
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel: String = "info"
 
@@ -35,6 +37,7 @@ public struct DaemonCommand: AsyncParsableCommand {
             if let value, !value.hasPrefix("/") { throw ValidationError("\(name) must be an absolute path: '\(value)'") }
         }
         if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("unknown --log-level '\(logLevel)'") }
+        if let socketGroup, getgrnam(socketGroup) == nil { throw ValidationError("unknown group '\(socketGroup)' for --socket-group") }
     }
 
     /// The layout these options select.
@@ -70,7 +73,8 @@ public struct DaemonCommand: AsyncParsableCommand {
             }
         }
         let guest = guestDir ?? ProcessInfo.processInfo.environment["VIRTKIT_GUEST_DIR"] ?? "/var/cache/virtkit/guest"
+        let gid = socketGroup.flatMap { getgrnam($0)?.pointee.gr_gid }
         try await Daemon(layout: layout, guestDirectory: FilePath(guest),
-                         logLevel: Logger.Level(rawValue: logLevel) ?? .info).run()
+                         logLevel: Logger.Level(rawValue: logLevel) ?? .info, socketGroup: gid).run()
     }
 }

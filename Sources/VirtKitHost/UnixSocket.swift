@@ -54,6 +54,21 @@ public enum UnixSocket {
         return FileDescriptor(rawValue: fd)
     }
 
+    /// Opens the socket at `path` to a group: owner and group read-write (0660), group `group`.
+    /// Called on a socket created 0600, so nobody in the group can connect before it is theirs.
+    public static func share(_ path: FilePath, withGroup group: gid_t) throws(HostError) {
+        if lchown(path.string, uid_t.max, group) != 0 || chmod(path.string, 0o660) != 0 {
+            throw HostError("cannot give UNIX socket to its group", path.string, Errno(rawValue: errno))
+        }
+    }
+
+    /// Lets group `group` reach into directory `path` (0750, the group's).
+    public static func shareDirectory(_ path: FilePath, withGroup group: gid_t) throws(HostError) {
+        if chown(path.string, uid_t.max, group) != 0 || chmod(path.string, 0o750) != 0 {
+            throw HostError("cannot give directory to its group", path.string, Errno(rawValue: errno))
+        }
+    }
+
     /// Removes the socket file at `path` if it is one; anything else is left alone.
     public static func remove(at path: FilePath) {
         var info = stat()

@@ -18,8 +18,8 @@ import Glibc
 struct GuestLauncher {
     let layout: RuntimeLayout
     let logger: Logger
-    /// Permissions of the sockets VirtKit creates: 0600, or 0660 with a configured group.
-    var socketPermissions: FilePermissions = [.ownerReadWrite]
+    /// The group the sockets VirtKit creates for QEMU are given to (then 0660); nil: 0600.
+    var socketGroup: gid_t?
 
     /// The paths the command-line builder uses for guest `id`.
     func paths(id: Int, name: String) -> QEMUPaths {
@@ -73,14 +73,18 @@ struct GuestLauncher {
         do {
             AtomicFile.removeTree(guestDirectory)
             try AtomicFile.makeDirectory(guestDirectory)
+            if let socketGroup { try UnixSocket.shareDirectory(guestDirectory, withGroup: socketGroup) }
             try AtomicFile.write(randomKey(), to: guestDirectory.appending("master-key.aes"), durable: false)
             // The definition this run started from, for a re-attach after the definition changed.
             try AtomicFile.write(DomainFormatter.format(domain), to: guestDirectory.appending("domain.xml"), durable: false)
             for planned in invocation.descriptors {
                 switch planned.purpose {
                 case .listeningUnixSocket(let path):
-                    let fd = try UnixSocket.listen(at: FilePath(path), mode: socketPermissions)
+                    let fd = try UnixSocket.listen(at: FilePath(path), mode: [.ownerReadWrite])
                     createdSockets.append(path)
+                    if let socketGroup, !path.hasSuffix("/monitor.sock") {
+                        try UnixSocket.share(FilePath(path), withGroup: socketGroup)
+                    }
                     opened.append((fd, planned))
                 case .writableFile(let path, let append):
                     let options: FileDescriptor.OpenOptions = append ? [.create, .append] : [.create, .truncate]

@@ -34,18 +34,21 @@ public actor Hypervisor {
     let logger: Logger
     let accelerators: AcceleratorProbe
     let monitorSettings: MonitorSettings
+    /// `--socket-group`: the group guest sockets (and the API socket) are shared with, 0660.
+    let socketGroup: gid_t?
     var records: [String: Record] = [:]
     var nextID = 1
 
     public init(layout: RuntimeLayout, logger: Logger, accelerators: AcceleratorProbe,
-                monitorSettings: MonitorSettings = MonitorSettings()) {
+                monitorSettings: MonitorSettings = MonitorSettings(), socketGroup: gid_t? = nil) {
+        self.socketGroup = socketGroup
         self.layout = layout
         self.logger = logger
         self.accelerators = accelerators
         self.monitorSettings = monitorSettings
     }
 
-    var launcher: GuestLauncher { GuestLauncher(layout: layout, logger: logger) }
+    var launcher: GuestLauncher { GuestLauncher(layout: layout, logger: logger, socketGroup: socketGroup) }
 
     // MARK: - Start-up
 
@@ -56,6 +59,11 @@ public actor Hypervisor {
             for directory in [layout.stateDirectory, layout.definitionsDirectory, layout.runDirectory,
                               layout.statusDirectory, layout.guestsDirectory, layout.logDirectory] {
                 try AtomicFile.makeDirectory(directory)
+            }
+            if let socketGroup {
+                for directory in [layout.runDirectory, layout.guestsDirectory] {
+                    try UnixSocket.shareDirectory(directory, withGroup: socketGroup)
+                }
             }
         } catch {
             throw APIError(.systemError, error.description)

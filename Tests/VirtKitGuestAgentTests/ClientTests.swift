@@ -86,8 +86,8 @@ import VirtKitQMP
             #expect(elapsed >= .milliseconds(950) && elapsed < .milliseconds(4500), "its own 1 s, not the default 5 s")
 
             // The ping's reply arrives now, before the next sync's answer; it must not be taken
-            // for the host name.
-            async let name = client.hostname()
+            // for the host name. (A long timeout: this is not about timeouts, and CI may be busy.)
+            async let name = client.hostname(timeout: .seconds(30))
             try await agent.answerSync(before: Array("{\"return\": {}}\n".utf8))
             try await agent.expectCommand("guest-get-host-name")
             try await agent.reply(["return": ["host-name": "guest1"]])

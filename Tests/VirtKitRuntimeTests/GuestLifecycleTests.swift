@@ -118,3 +118,31 @@ struct GuestLifecycleTests {
         #expect(GuestHarness.processes(mentioning: uuid).isEmpty)
     }
 }
+
+@Suite("Runtime: socket permissions", .serialized)
+struct SocketPermissionTests {
+    @Test("sockets VirtKit creates are 0600, or 0660 and the group's with --socket-group; the monitor stays private")
+    func socketGroup() async throws {
+        let harness = try GuestHarness()
+        defer { harness.cleanUp() }
+        let group = try #require(getgrnam("nogroup") ?? getgrnam("daemon")).pointee.gr_gid
+        let hypervisor = Hypervisor(layout: harness.layout, logger: harness.logger, accelerators: harness.probe(),
+                                    socketGroup: group)
+        try await hypervisor.load()
+        let echo = harness.root.appending("shared-echo.sock").string
+        _ = try await hypervisor.define(xml: harness.domainXML(name: "grouped", echoPath: echo))
+        let started = try await hypervisor.start(name: "grouped", paused: true)
+        let directory = harness.layout.guestDirectory(id: started.id ?? -1, name: "grouped").string
+        func mode(_ path: String) -> (mode: UInt32, group: gid_t)? {
+            var info = stat()
+            guard lstat(path, &info) == 0 else { return nil }
+            return (UInt32(info.st_mode & 0o777), info.st_gid)
+        }
+        #expect(mode(echo)?.mode == 0o660 && mode(echo)?.group == group, "\(String(describing: mode(echo)))")
+        #expect(mode(harness.serialPath("grouped"))?.mode == 0o660)
+        #expect(mode(directory + "/org.qemu.guest_agent.0")?.group == group)
+        #expect(mode(directory + "/monitor.sock")?.mode == 0o600, "QMP stays virtkitd's alone")
+        _ = try await hypervisor.destroy(name: "grouped")
+        #expect(harness.leftovers().isEmpty)
+    }
+}
