@@ -62,7 +62,7 @@ public final class ChardevBroker: Sendable {
     ///   ``BrokerError/peerSetupFailed(console:what:errno:)``,
     ///   ``BrokerError/logOpenFailed(path:errno:)``.
     public static func start(
-        peer: SystemPackage.FileDescriptor, configuration: Configuration, logger: Logger
+        peer: SystemPackage.FileDescriptor, configuration: Configuration, logger: Logger = Logger(label: "virtkit.broker")
     ) async throws(BrokerError) -> ChardevBroker {
         let console = configuration.name
         var status = stat()

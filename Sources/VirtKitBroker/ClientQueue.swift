@@ -44,11 +44,10 @@ struct ClientQueue {
     mutating func push(_ bytes: [UInt8]) {
         guard !bytes.isEmpty, closeReason == nil else { return }
         if liveBytes + bytes.count > limit {
-            dropIntoGap()
-            guard bytes.count <= limit else {
-                addGap(bytes.count)
-                return
-            }
+            // A chunk larger than the whole queue goes into the gap with the rest.
+            let oversized = bytes.count > limit
+            dropIntoGap(plus: oversized ? bytes.count : 0)
+            if oversized { return }
         }
         liveBytes += bytes.count
         if items.count > itemsHead, case .bytes(var last) = items[items.count - 1], last.count < chunkSize {
@@ -109,9 +108,10 @@ struct ClientQueue {
         return nil
     }
 
-    /// Drops every waiting byte (replay and live) into one gap ahead of the notices kept.
-    private mutating func dropIntoGap() {
-        var skipped = replay.count - replayOffset
+    /// Drops every waiting byte (replay and live), plus `extra` bytes never queued, into one
+    /// gap ahead of the notices kept.
+    private mutating func dropIntoGap(plus extra: Int) {
+        var skipped = replay.count - replayOffset + extra
         replay = []
         replayOffset = 0
         var notices: [Item] = []
@@ -125,14 +125,5 @@ struct ClientQueue {
         items = skipped > 0 ? [.gap(skipped)] + notices : notices
         itemsHead = 0
         liveBytes = 0
-    }
-
-    /// Counts `count` more skipped bytes into the gap at the end, or starts one.
-    private mutating func addGap(_ count: Int) {
-        if items.count > itemsHead, case .gap(let skipped) = items[items.count - 1] {
-            items[items.count - 1] = .gap(skipped + count)
-        } else {
-            items.append(.gap(count))
-        }
     }
 }

@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+import VirtKitBroker
+
+extension BrokerTests {
+    /// Brokers and their clients leave no descriptor behind.
+    @Suite struct DescriptorLeaks {
+        static func openDescriptors() throws -> Int {
+            try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
+        }
+
+        /// One broker's life: attached and socket clients coming and going, a log, a stop.
+        static func exercise(directory: String, round: Int) async throws {
+            let fixture = try await BrokerFixture.start(
+                log: .init(path: .init(directory + "/vm\(round).log"), maxSize: 4_096, maxBackups: 2))
+            var attached: [BrokerClient] = []
+            for index in 0..<40 {
+                attached.append(try await fixture.broker.attach(index == 0 ? .readWrite(force: false) : .readOnly))
+            }
+            var sockets: [Serve.SocketClient] = []
+            for _ in 0..<10 {
+                sockets.append(try Serve.SocketClient.connect(fixture.broker, mode: .shared))
+            }
+            while await fixture.broker.statistics().clients < 50 { try await Task.sleep(for: .milliseconds(1)) }
+            try await fixture.guest.write(numberedLines(atLeast: 20_000))
+            for client in attached.prefix(20) { await client.detach() }
+            for socket in sockets.prefix(5) {
+                socket.end.close()
+                await socket.session.value
+            }
+            await fixture.finish()
+            for socket in sockets.dropFirst(5) {
+                _ = try await socket.end.read { _ in false }
+                await socket.session.value
+                socket.end.close()
+            }
+            for client in attached.dropFirst(20) { await client.detach() }
+            // A refused socket client is closed too.
+            let extra = try Serve.SocketClient.connect(fixture.broker, mode: .readOnly)
+            await extra.session.value
+            extra.end.close()
+        }
+
+        @Test func noDescriptorOutlivesItsBroker() async throws {
+            let directory = try makeTemporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            // The first round also creates the event loops and their descriptors.
+            try await Self.exercise(directory: directory, round: 0)
+            let before = try Self.openDescriptors()
+            for round in 1...3 { try await Self.exercise(directory: directory, round: round) }
+            let after = try Self.openDescriptors()
+            #expect(after == before)
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import SystemPackage
+import Testing
+import VirtKitBroker
+import VirtKitTestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension BrokerTests {
+    /// The broker as virtkitd will run it: QEMU started paused with a pty serial console,
+    /// the broker on the pty's slave before `cont`, the test guest booting through it.
+    @Suite struct RealQEMU {
+        static let guestDirectory =
+            ProcessInfo.processInfo.environment["VIRTKIT_GUEST_DIR"] ?? "/var/cache/virtkit/guest"
+
+        /// Builds the test guest if needed (a no-op when it is up to date).
+        static func buildGuest() throws {
+            let script = TestFiles.packageRoot.appendingPathComponent("Scripts/build-test-guest.sh").path
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = [script, guestDirectory]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            try process.run()
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else { throw TestFailure("test guest build failed: \(output)") }
+        }
+
+        /// Reads `client` until `marker` shows up; fails after `timeout` (a liveness bound
+        /// for a TCG boot on a loaded machine, not a speed check).
+        static func read(_ client: BrokerClient, until marker: String, timeout: Duration) async throws -> Transcript {
+            let needle = Array(marker.utf8)
+            return try await withThrowingTaskGroup(of: Transcript?.self) { group in
+                group.addTask {
+                    // Serial output comes a few bytes at a time: search only the new tail.
+                    var searched = 0
+                    return await VirtKitBrokerTests.read(client) { transcript in
+                        defer { searched = max(0, transcript.bytes.count - needle.count) }
+                        return transcript.bytes.firstRange(of: needle, from: searched) != nil
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let transcript = try await group.next() ?? nil, transcript.bytes.contains(needle) else {
+                    throw TestFailure("no \(marker) on the console within \(timeout)")
+                }
+                return transcript
+            }
+        }
+
+        @Test func bootThroughThePtyIsLoggedFromTheFirstByteAndTheShellAnswers() async throws {
+            try Self.buildGuest()
+            let directory = try makeTemporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            // QEMU names the pty on stdout, its errors go to stderr: both land in one file.
+            let outputPath = directory + "/qemu.out"
+            #expect(FileManager.default.createFile(atPath: outputPath, contents: nil))
+            let output = try #require(FileHandle(forWritingAtPath: outputPath))
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [
+                "qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-m", "128M", "-nodefaults",
+                "-no-user-config", "-display", "none", "-S",
+                "-kernel", Self.guestDirectory + "/vmlinux", "-initrd", Self.guestDirectory + "/initrd.img",
+                "-append", "console=ttyS0 mitigations=off cryptomgr.notests",
+                "-chardev", "pty,id=console", "-serial", "chardev:console",
+                "-monitor", "unix:\(directory)/mon.sock,server=on,wait=off",
+            ]
+            process.standardInput = FileHandle.nullDevice
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            defer {
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+                process.waitUntilExit()
+                try? output.close()
+            }
+
+            // QEMU names the pty: "char device redirected to /dev/pts/N (label console)".
+            var ptyPath: String?
+            for _ in 0..<1_000 where ptyPath == nil && process.isRunning {
+                let text = String(decoding: contents(outputPath), as: UTF8.self)
+                if let range = text.range(of: "redirected to "), let end = text[range.upperBound...].firstIndex(of: " ") {
+                    ptyPath = String(text[range.upperBound..<end])
+                } else {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            let path = try #require(ptyPath, "QEMU said: \(String(decoding: contents(outputPath), as: UTF8.self))")
+
+            // As virtkitd will: open the slave, start the broker, then let the guest run.
+            let slave = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC)
+            try #require(slave >= 0)
+            let logPath = directory + "/console.log"
+            let broker = try await ChardevBroker.start(
+                peer: FileDescriptor(rawValue: slave),
+                configuration: .init(name: "qemu-guest", log: .init(path: .init(logPath))))
+            let console = try await broker.attach(.readWrite(force: false))
+            try await Self.sendMonitorCommand("cont", socketPath: directory + "/mon.sock")
+
+            let boot = try await Self.read(console, until: "VIRTKIT-GUEST-READY", timeout: .seconds(180))
+            let bootText = String(decoding: boot.bytes, as: UTF8.self)
+            #expect(bootText.contains("Linux version"))
+            #expect(boot.gaps.isEmpty)
+
+            // The shell answers typed input.
+            try await console.write(Array("echo vk-$((6*7))\n".utf8))
+            _ = try await Self.read(console, until: "vk-42", timeout: .seconds(60))
+
+            // A late client replays the boot; the log has it from the first byte.
+            let late = try await broker.attach(.readOnly)
+            let replay = try await Self.read(late, until: "vk-42", timeout: .seconds(60))
+            #expect(sameBytes(replay.bytes.prefix(boot.bytes.count), boot.bytes[...]))
+            let log = contents(logPath)
+            #expect(sameBytes(log.prefix(boot.bytes.count), boot.bytes[...]))
+
+            // QEMU going away closes the console for every client.
+            kill(process.processIdentifier, SIGKILL)
+            await broker.waitUntilPeerCloses()
+            #expect(await drain(console).closed == CloseReason.peerClosed)
+            await broker.stop()
+        }
+
+        /// Sends one HMP command to QEMU's monitor socket (retrying while QEMU starts listening).
+        static func sendMonitorCommand(_ command: String, socketPath: String) async throws {
+            var lastError: any Error = TestFailure("no monitor socket at \(socketPath)")
+            for _ in 0..<250 {
+                do {
+                    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                        .connect(unixDomainSocketPath: socketPath).get()
+                    try await channel.writeAndFlush(ByteBuffer(string: command + "\n")).get()
+                    // Give the monitor the line before hanging up: wait for its answer prompt.
+                    try await Task.sleep(for: .milliseconds(200))
+                    try await channel.close()
+                    return
+                } catch {
+                    lastError = error
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            throw lastError
+        }
+    }
+}
