@@ -41,10 +41,29 @@ extension ChardevBroker {
             return
         }
         try? await channel.executeThenClose { inbound, outbound in
-            await Self.session(client: client, inbound: inbound, outbound: outbound)
+            await Self.session(
+                client: client, input: inbound, bytes: { Array($0.readableBytesView) },
+                output: { try await outbound.write(ByteBuffer(bytes: $0)) })
         }
         let served = channel.channel
         try? await link.eventLoop.submit { link.core.value.unregister(served: served) }.get()
+        await client.detach()
+    }
+
+    /// Serves one client over any byte transport (an upgraded HTTP connection, a WebSocket):
+    /// `input` is what the client typed, `output` sends the client its bytes. Same session
+    /// as ``serve(connectedSocket:mode:label:)``, with notices as visible lines; returns when
+    /// the console closes, `output` throws, or `input` ends (for a client that may write).
+    /// ``stop()`` ends the session through the close; a transport whose `output` can hang
+    /// must time out on its own, or the caller cancels the task.
+    /// - Throws: the attach's refusal (``BrokerError/consoleInUse(console:)`` and the like)
+    ///   before anything is sent; the caller tells the client.
+    public func serve<Input: AsyncSequence & Sendable>(
+        input: Input, mode: ClientMode, label: String? = nil,
+        output: @escaping @Sendable ([UInt8]) async throws -> Void
+    ) async throws(BrokerError) where Input.Element == [UInt8] {
+        let client = try await attach(mode, label: label)
+        await Self.session(client: client, input: input, bytes: { $0 }, output: output)
         await client.detach()
     }
 
@@ -57,33 +76,33 @@ extension ChardevBroker {
 
     /// Pumps both ways until the console closes, the socket fails, or a writing client's
     /// input ends.
-    private static func session(
-        client: BrokerClient, inbound: NIOAsyncChannelInboundStream<ByteBuffer>,
-        outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    private static func session<Input: AsyncSequence & Sendable>(
+        client: BrokerClient, input: Input, bytes: @escaping @Sendable (Input.Element) -> [UInt8],
+        output: @escaping @Sendable ([UInt8]) async throws -> Void
     ) async {
         await withTaskGroup(of: SessionEnd.self) { group in
             group.addTask {
-                for await output in client.output {
+                for await element in client.output {
                     do {
-                        try await outbound.write(ByteBuffer(bytes: output.terminalBytes))
+                        try await output(element.terminalBytes)
                     } catch {
                         return .outputFailed
                     }
-                    if case .closed = output { return .consoleClosed }
+                    if case .closed = element { return .consoleClosed }
                 }
                 return .consoleClosed
             }
             group.addTask {
                 var refused = false
                 do {
-                    for try await buffer in inbound {
+                    for try await chunk in input {
                         do {
-                            try await client.write(Array(buffer.readableBytesView))
+                            try await client.write(bytes(chunk))
                             refused = false
                         } catch {
                             guard !refused else { continue }
                             refused = true
-                            try? await outbound.write(ByteBuffer(bytes: BrokerOutput.notice("\(error)")))
+                            try? await output(BrokerOutput.notice("\(error)"))
                         }
                     }
                 } catch {

@@ -135,5 +135,34 @@ extension BrokerTests {
             _ = try await fixture.broker.attach(.readWrite(force: false))
             await fixture.finish()
         }
+
+        /// Any transport: an input sequence and an output closure.
+        @Test func servesAnyByteTransport() async throws {
+            let fixture = try await BrokerFixture.start()
+            try await fixture.guest.write(Array("boot\n".utf8))
+            let (input, typing) = AsyncStream.makeStream(of: [UInt8].self)
+            let received = Counter()
+            let sent = Mutex<[UInt8]>([])
+            let session = Task {
+                try await fixture.broker.serve(input: input, mode: .readWrite(force: false), label: "websocket") { bytes in
+                    sent.withLock { $0 += bytes }
+                    received.add(bytes.count)
+                }
+            }
+            while received.value < 5 { try await Task.sleep(for: .milliseconds(1)) }
+            typing.yield(Array("uptime\r".utf8))
+            #expect(try await fixture.guest.read(until: "uptime\r") == Array("uptime\r".utf8))
+            // A second writer on any transport is refused before anything is sent.
+            let error = await #expect(throws: BrokerError.self) {
+                try await fixture.broker.serve(input: AsyncStream<[UInt8]> { $0.finish() }, mode: .readWrite(force: false)) { _ in }
+            }
+            #expect(error == .consoleInUse(console: "testvm"))
+            // The writer's input ending ends its session and frees the pen.
+            typing.finish()
+            try await session.value
+            #expect(sent.withLock { $0 } == Array("boot\n".utf8))
+            _ = try await fixture.broker.attach(.readWrite(force: false))
+            await fixture.finish()
+        }
     }
 }
