@@ -38,6 +38,7 @@ enum APIRouter {
         router.get("/v1/domains/:name/monitor") { _, context in
             await answer { json(try await hypervisor.monitorInfo(name: try name(context))) }
         }
+        addStreamRoutes(router, hypervisor: hypervisor)
         router.get("/v1/domains/:name/xml") { request, context in
             await answer {
                 let inactive = request.uri.queryParameters["inactive"].map { $0 == "true" || $0 == "1" } ?? false
@@ -97,12 +98,16 @@ enum APIRouter {
     }
 
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: encode(value)))
+    }
+
+    /// `value` as the API's JSON (sorted keys).
+    static func encode<T: Encodable>(_ value: T) -> ByteBuffer {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return ByteBuffer(bytes: (try? encoder.encode(value)) ?? Data("{}".utf8))
     }
 
     /// Runs `body`, turning an ``APIError`` (or anything else) into the JSON error answer.

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import ServiceLifecycle
 import SystemPackage
@@ -51,6 +52,11 @@ public struct Daemon: Sendable {
         let sharedGroup = socketGroup
         let app = Application(
             router: APIRouter.make(hypervisor: hypervisor, mode: layout.mode.rawValue),
+            server: HTTPServerBuilder { responder in
+                StreamUpgradeChannel(responder: responder) { path throws(APIError) in
+                    try await APIRouter.streamSocket(path: path, hypervisor: hypervisor)
+                }
+            },
             configuration: .init(address: .unixDomainSocket(path: socketPath.string), serverName: "virtkitd"),
             onServerRunning: { _ in
                 chmod(socketPath.string, 0o600)
