@@ -4,9 +4,11 @@ import NIOCore
 /// One monitor client on its channel's event loop: feeds its lines to a ``MonitorSession``
 /// and carries out what the session decides.
 ///
-/// Thread safety: every member is touched only on the channel's event loop. Commands run in
-/// tasks off the loop and come back with `eventLoop.execute`; events arrive the same way
-/// from ``MonitorHub``, through a `NIOLoopBound`.
+/// Thread safety: every member is touched only on the channel's event loop. Commands go to
+/// QEMU from the loop and their answers come back on it (the QMP connection's loop, which
+/// the server's channels share), or from a task with `eventLoop.execute` when the policy
+/// had to wait; events arrive from ``MonitorHub`` with `eventLoop.execute` too, through a
+/// `NIOLoopBound`.
 ///
 /// Output is bounded: writes are flushed at once and counted until the socket takes them.
 /// When more than the configured pending output would wait for a client that is not reading,
@@ -32,6 +34,9 @@ final class MonitorClientHandler: ChannelDuplexHandler {
     private var idleTimer: Scheduled<Void>?
     private var drainTimer: Scheduled<Void>?
     private var readHeld = false
+    /// Inside ``run(_:)``: an answer arriving now is returned from it, not applied.
+    private var starting = false
+    private var immediateAnswer: MonitorSession.Answer?
 
     init(hub: MonitorHub, channel: MonitorChannel) {
         self.hub = hub
@@ -123,10 +128,17 @@ final class MonitorClientHandler: ChannelDuplexHandler {
     // MARK: Actions
 
     private func apply(_ actions: [MonitorSession.Action]) {
-        for action in actions {
+        var actions = actions
+        var next = 0
+        while next < actions.count {
+            let action = actions[next]
+            next += 1
             switch action {
             case .write(let bytes): write(bytes)
-            case .run(let request): run(request)
+            case .run(let request):
+                // An answer had at once continues this loop rather than nesting, so a long
+                // queue of refused commands does not deepen the stack.
+                if let answer = run(request) { actions += session.finished(answer) }
             case .subscribeEvents:
                 if let clientID, let context {
                     hub.subscribeEvents(clientID, sink: NIOLoopBound(self, eventLoop: context.eventLoop))
@@ -143,17 +155,31 @@ final class MonitorClientHandler: ChannelDuplexHandler {
         }
     }
 
-    private func run(_ request: MonitorSession.Request) {
-        guard let context else { return }
+    /// Starts `request`; returns its answer when it came at once (the policy's own, or a
+    /// failure to send), else nil and the answer comes to ``finished(_:)``.
+    private func run(_ request: MonitorSession.Request) -> MonitorSession.Answer? {
+        guard let context else { return nil }
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let runner = hub.runner
-        let channel = session.channel
-        // Unstructured because NIO calls handlers synchronously while the command is async
-        // work. The task ends with the command (bounded by the command timeout); when the
-        // client has gone by then, its answer is dropped by the closed session.
-        Task {
-            let answer = await runner.run(request, on: channel)
-            handler.eventLoop.execute { handler.value.finished(answer) }
+        starting = true
+        defer { starting = false }
+        hub.runner.run(request, on: session.channel) { answer in
+            // The QMP connection shares this loop, so its replies usually arrive here
+            // already; a policy that had to wait answers from a task.
+            if handler.eventLoop.inEventLoop {
+                handler.value.runnerFinished(answer)
+            } else {
+                handler.eventLoop.execute { handler.value.runnerFinished(answer) }
+            }
+        }
+        defer { immediateAnswer = nil }
+        return immediateAnswer
+    }
+
+    private func runnerFinished(_ answer: MonitorSession.Answer) {
+        if starting {
+            immediateAnswer = answer
+        } else {
+            finished(answer)
         }
     }
 

@@ -26,21 +26,46 @@ public enum MonitorVerdict: Sendable, Equatable {
 /// The daemon supplies it per guest; ``standard(onQuit:brokeredChardevs:)`` covers what
 /// VirtKit needs. `review` runs for every command before QEMU sees it, concurrently for
 /// different clients, so it must be cheap or at least not block other guests.
+///
+/// A policy can also decide without waiting (``init(decide:review:)``): the server asks
+/// `decide` first, on the client's event loop, and only when it returns nil runs the async
+/// `review` in a task. Most commands are allowed this way with no task and no thread hop.
 public struct MonitorPolicy: Sendable {
+    private let decider: (@Sendable (MonitorCommand, MonitorChannel) -> MonitorVerdict?)?
     private let reviewer: @Sendable (MonitorCommand, MonitorChannel) async -> MonitorVerdict
 
     /// A policy that calls `review` for each command, with the channel it came in on.
     public init(review: @escaping @Sendable (MonitorCommand, MonitorChannel) async -> MonitorVerdict) {
+        decider = nil
+        reviewer = review
+    }
+
+    /// A policy that decides with `decide` where it can, synchronously, and with `review`
+    /// where `decide` returns nil (e.g. to call back into the daemon). `decide` runs on an
+    /// event loop: it must be quick, must not block, and must have no side effects (it may
+    /// be asked more than once about one command).
+    public init(
+        decide: @escaping @Sendable (MonitorCommand, MonitorChannel) -> MonitorVerdict?,
+        review: @escaping @Sendable (MonitorCommand, MonitorChannel) async -> MonitorVerdict
+    ) {
+        decider = decide
         reviewer = review
     }
 
     /// Decides about `command`, which arrived on `channel`.
     public func review(_ command: MonitorCommand, on channel: MonitorChannel) async -> MonitorVerdict {
-        await reviewer(command, channel)
+        if let verdict = decideNow(command, on: channel) { return verdict }
+        return await reviewer(command, channel)
+    }
+
+    /// The verdict about `command` when it can be had without waiting, else nil (then
+    /// ``review(_:on:)`` must be awaited).
+    public func decideNow(_ command: MonitorCommand, on channel: MonitorChannel) -> MonitorVerdict? {
+        decider?(command, channel)
     }
 
     /// Passes everything to QEMU (for tests and tools that own QEMU outright).
-    public static let allowAll = MonitorPolicy { _, _ in .allow }
+    public static let allowAll = MonitorPolicy(decide: { _, _ in .allow }, review: { _, _ in .allow })
 
     /// VirtKit's rules:
     /// - `quit`/`q` (HMP) and `quit` (QMP) call `onQuit` (the daemon stops the guest its own
@@ -52,40 +77,50 @@ public struct MonitorPolicy: Sendable {
     ///
     /// HMP sent through QMP's `human-monitor-command` meets the same rules (the server
     /// reviews its `command-line` as HMP), and `qmp_capabilities` on the command channel is
-    /// refused by the server itself, whatever the policy.
+    /// refused by the server itself, whatever the policy. All but `quit` is decided without
+    /// waiting, so `brokeredChardevs` must be quick and must not block.
     public static func standard(
         onQuit: @escaping @Sendable () async -> Void,
         brokeredChardevs: @escaping @Sendable () -> Set<String>
     ) -> MonitorPolicy {
-        MonitorPolicy { command, _ in
-            switch command {
-            case .hmp(let line):
-                let parsed = HMPCommandLine(line)
-                if parsed.isQuit {
-                    guard parsed.arguments.isEmpty else {
-                        return .refuse("quit|q: extraneous characters at the end of line")
-                    }
-                    await onQuit()
-                    return .handled(.object([:]), hmpText: "")
+        let decide: @Sendable (MonitorCommand, MonitorChannel) -> MonitorVerdict? = { command, _ in
+            standardVerdict(command, brokeredChardevs: brokeredChardevs)
+        }
+        return MonitorPolicy(decide: decide) { command, channel in
+            if let verdict = decide(command, channel) { return verdict }
+            // Only quit is left.
+            await onQuit()
+            return .handled(.object([:]), hmpText: "")
+        }
+    }
+
+    /// The standard rules' verdict, nil for a quit to carry out.
+    private static func standardVerdict(
+        _ command: MonitorCommand, brokeredChardevs: () -> Set<String>
+    ) -> MonitorVerdict? {
+        switch command {
+        case .hmp(let line):
+            let parsed = HMPCommandLine(line)
+            if parsed.isQuit {
+                guard parsed.arguments.isEmpty else {
+                    return .refuse("quit|q: extraneous characters at the end of line")
                 }
-                if parsed.name == "chardev-remove" || parsed.name == "chardev-change",
-                    let id = parsed.firstArgument, brokeredChardevs().contains(id)
-                {
-                    return .refuse(brokeredRefusal(command: parsed.name, id: id))
-                }
-                return .allow
-            case .qmp(let name, let arguments):
-                if name == "quit" {
-                    await onQuit()
-                    return .handled(.object([:]), hmpText: "")
-                }
-                if name == "chardev-remove" || name == "chardev-change", let id = arguments?["id"]?.string,
-                    brokeredChardevs().contains(id)
-                {
-                    return .refuse(brokeredRefusal(command: name, id: id))
-                }
-                return .allow
+                return nil
             }
+            if parsed.name == "chardev-remove" || parsed.name == "chardev-change",
+                let id = parsed.firstArgument, brokeredChardevs().contains(id)
+            {
+                return .refuse(brokeredRefusal(command: parsed.name, id: id))
+            }
+            return .allow
+        case .qmp(let name, let arguments):
+            if name == "quit" { return nil }
+            if name == "chardev-remove" || name == "chardev-change", let id = arguments?["id"]?.string,
+                brokeredChardevs().contains(id)
+            {
+                return .refuse(brokeredRefusal(command: name, id: id))
+            }
+            return .allow
         }
     }
 

@@ -24,8 +24,9 @@ import VirtKitQMP
 /// Thread safety: each client lives on its channel's event loop, where its handler alone
 /// touches its state (a ``MonitorSession``, its output count). What clients share (the
 /// register of clients and event subscribers) is in a ``MonitorHub`` behind a `Mutex`; the
-/// server's own mutable state (whether it is stopped) is a `Mutex` too. QMP calls run in
-/// tasks and hop back to the client's loop with their answers. Nothing a client does can
+/// server's own mutable state (whether it is stopped) is a `Mutex` too. Every channel is
+/// served on the QMP connection's event loop, so commands go to QEMU and answers come back
+/// on that one thread; only a policy that has to wait (`quit`) runs a task. Nothing a client does can
 /// block the QMP connection: events are fanned out without waiting, and a client whose
 /// unsent output passes ``Configuration/maxPendingOutput`` is disconnected.
 ///
@@ -152,7 +153,9 @@ public final class MonitorServer: Sendable {
     // MARK: Binding
 
     private static func bootstrap(channel: MonitorChannel, hub: MonitorHub, tcp: Bool) -> ServerBootstrap {
-        var bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        // The QMP connection's own loop, for listeners and clients alike: a command and its
+        // reply then pass between client and QEMU without a thread hop.
+        var bootstrap = ServerBootstrap(group: hub.runner.qmp.eventLoop)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
         if tcp {

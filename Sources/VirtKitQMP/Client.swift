@@ -32,10 +32,14 @@ extension QMP {
         let connection: QMPConnection
         /// QEMU's greeting: its version and the capabilities it offered.
         public let greeting: QMP.Greeting
+        /// The event loop of the connection's channel: replies, timeouts and events are handled
+        /// there. Channels served on it, and calls made from it, reach QEMU without a thread hop.
+        package let eventLoop: any EventLoop
 
-        private init(connection: QMPConnection, greeting: QMP.Greeting) {
+        private init(connection: QMPConnection, greeting: QMP.Greeting, eventLoop: any EventLoop) {
             self.connection = connection
             self.greeting = greeting
+            self.eventLoop = eventLoop
         }
 
         deinit {
@@ -87,14 +91,15 @@ extension QMP {
                         ])
                     }
                 }
+            let channel: Channel
             do {
-                _ = try await open(bootstrap).get()
+                channel = try await open(bootstrap).get()
             } catch {
                 throw .connectFailed(path: endpoint, errno: errnoCode(of: error))
             }
             switch await connection.handshake(deadline: deadline) {
             case .success(let greeting):
-                return Client(connection: connection, greeting: greeting)
+                return Client(connection: connection, greeting: greeting, eventLoop: channel.eventLoop)
             case .failure(let error):
                 connection.close()
                 throw error
@@ -138,6 +143,30 @@ extension QMP {
             try await connection.call(timeout: timeout) { machine, call in
                 machine.startRaw(command, waiter: call)
             }.get()
+        }
+
+        /// ``execute(_:arguments:timeout:)`` without a task: `onReply` gets its result once, on
+        /// ``eventLoop`` for a reply, a timeout or the connection's end, or on the calling
+        /// thread when the command cannot be sent at all (the connection is closed). Called on
+        /// ``eventLoop``, nothing leaves that thread (for passing a monitor through).
+        package func execute(
+            _ command: String, arguments: QMP.Value? = nil, timeout: Duration = .seconds(30),
+            onReply: @escaping @Sendable (Result<QMP.Value, QMP.Error>) -> Void
+        ) {
+            connection.call(timeout: timeout, reply: .callback(onReply)) { machine, call in
+                machine.startCommand(command, arguments: arguments, waiter: call)
+            }
+        }
+
+        /// ``executeRaw(_:timeout:)`` without a task: `onReply` gets its result as in
+        /// ``execute(_:arguments:timeout:onReply:)``.
+        package func executeRaw(
+            _ command: QMP.Value, timeout: Duration = .seconds(30),
+            onReply: @escaping @Sendable (Result<QMP.Value, QMP.Error>) -> Void
+        ) {
+            connection.call(timeout: timeout, reply: .callback(onReply)) { machine, call in
+                machine.startRaw(command, waiter: call)
+            }
         }
 
         /// Runs an HMP command line through `human-monitor-command` and returns the text it

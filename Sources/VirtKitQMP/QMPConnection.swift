@@ -13,9 +13,25 @@ import Synchronization
 /// messages are handled on the single event loop in arrival order, so events reach every
 /// subscriber in QEMU's order.
 final class QMPConnection: Sendable {
-    /// A waiting command: its continuation and its timeout.
+    /// Where a command's result goes: an async caller's continuation, or a callback.
+    enum Reply: Sendable {
+        case continuation(CheckedContinuation<Result<QMP.Value, QMP.Error>, Never>)
+        /// Called once, without the lock held: on the channel's event loop for a reply, a
+        /// timeout or the connection's end; on the caller's thread when the command cannot
+        /// be sent at all.
+        case callback(@Sendable (Result<QMP.Value, QMP.Error>) -> Void)
+
+        func deliver(_ result: Result<QMP.Value, QMP.Error>) {
+            switch self {
+            case .continuation(let continuation): continuation.resume(returning: result)
+            case .callback(let callback): callback(result)
+            }
+        }
+    }
+
+    /// A waiting command: where its reply goes and its timeout.
     struct Call: Sendable {
-        var continuation: CheckedContinuation<Result<QMP.Value, QMP.Error>, Never>
+        var reply: Reply
         var timer: Scheduled<Void>?
     }
 
@@ -36,7 +52,7 @@ final class QMPConnection: Sendable {
 
     /// Work to do once the lock is released.
     enum Effect: Sendable {
-        case resume(CheckedContinuation<Result<QMP.Value, QMP.Error>, Never>, Result<QMP.Value, QMP.Error>)
+        case resume(Reply, Result<QMP.Value, QMP.Error>)
         case resumeConnect(ConnectContinuation, Result<QMP.Greeting, QMP.Error>)
         case resumeClosed([CheckedContinuation<Void, Never>])
         case cancel(Scheduled<Void>)
@@ -99,29 +115,35 @@ final class QMPConnection: Sendable {
         run(core.withLock { core in Self.apply(core.machine.handshakeTimedOut(), to: &core) })
     }
 
+    typealias Start = (inout QMPStateMachine<Call>, Call) -> QMPStateMachine<Call>.StartAction
+
     /// Sends a command built by `start` and waits for its reply or `timeout`.
-    func call(
-        timeout: Duration,
-        _ start: (inout QMPStateMachine<Call>, Call) -> QMPStateMachine<Call>.StartAction
-    ) async -> Result<QMP.Value, QMP.Error> {
+    func call(timeout: Duration, _ start: Start) async -> Result<QMP.Value, QMP.Error> {
         await withCheckedContinuation { continuation in
-            let effects: [Effect] = core.withLock { core in
-                switch start(&core.machine, Call(continuation: continuation, timer: nil)) {
-                case .fail(let call, let error):
-                    return [.resume(call.continuation, .failure(error))]
-                case .send(let id, let message):
-                    guard let channel = core.channel else {
-                        return Self.apply(core.machine.sendFailed(id: id), to: &core)
-                    }
-                    let timer = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) { [weak self] () -> Void in
-                        self?.timedOut(id: id)
-                    }
-                    core.machine.modifyWaiter(id: id) { $0.timer = timer }
-                    return [.writeCommand(message, channel, id: id)]
-                }
-            }
-            run(effects)
+            call(timeout: timeout, reply: .continuation(continuation), start)
         }
+    }
+
+    /// Sends a command built by `start` and hands its reply (or the timeout, or the failure)
+    /// to `reply` (see ``Reply/callback(_:)`` for where it runs). Called on the channel's
+    /// event loop, the write and the timer need no hop to it.
+    func call(timeout: Duration, reply: Reply, _ start: Start) {
+        let effects: [Effect] = core.withLock { core in
+            switch start(&core.machine, Call(reply: reply, timer: nil)) {
+            case .fail(let call, let error):
+                return [.resume(call.reply, .failure(error))]
+            case .send(let id, let message):
+                guard let channel = core.channel else {
+                    return Self.apply(core.machine.sendFailed(id: id), to: &core)
+                }
+                let timer = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) { [weak self] () -> Void in
+                    self?.timedOut(id: id)
+                }
+                core.machine.modifyWaiter(id: id) { $0.timer = timer }
+                return [.writeCommand(message, channel, id: id)]
+            }
+        }
+        run(effects)
     }
 
     private func sendFailed(id: Int64) {
@@ -197,16 +219,16 @@ final class QMPConnection: Sendable {
             }
             return effects
         case .succeed(let call, let value):
-            return (call.timer.map { [.cancel($0)] } ?? []) + [.resume(call.continuation, .success(value))]
+            return (call.timer.map { [.cancel($0)] } ?? []) + [.resume(call.reply, .success(value))]
         case .fail(let call, let error):
-            return (call.timer.map { [.cancel($0)] } ?? []) + [.resume(call.continuation, .failure(error))]
+            return (call.timer.map { [.cancel($0)] } ?? []) + [.resume(call.reply, .failure(error))]
         case .emit(let event):
             return core.subscribers.isEmpty ? [] : [.yield(event, to: core.subscribers.sorted { $0.key < $1.key }.map(\.value))]
         case .close(let error, let calls):
             var effects: [Effect] = []
             for call in calls {
                 if let timer = call.timer { effects.append(.cancel(timer)) }
-                effects.append(.resume(call.continuation, .failure(error)))
+                effects.append(.resume(call.reply, .failure(error)))
             }
             if let timer = core.handshakeTimer { effects.append(.cancel(timer)) }
             core.handshakeTimer = nil
@@ -227,7 +249,7 @@ final class QMPConnection: Sendable {
     private func run(_ effects: [Effect]) {
         for effect in effects {
             switch effect {
-            case .resume(let continuation, let result): continuation.resume(returning: result)
+            case .resume(let reply, let result): reply.deliver(result)
             case .resumeConnect(let continuation, let result): continuation.resume(returning: result)
             case .resumeClosed(let continuations): for continuation in continuations { continuation.resume() }
             case .cancel(let timer): timer.cancel()

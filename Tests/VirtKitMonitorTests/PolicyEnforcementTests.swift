@@ -76,6 +76,60 @@ extension RealQEMU {
             }
         }
 
+        /// Quick verdicts, awaited ones and QEMU's answers interleave in one pipelined burst;
+        /// each comes back in order with its id.
+        @Test func quickAndAwaitedVerdictsKeepTheClientsOrder() async throws {
+            let reviews = CallCounter()
+            let policy = MonitorPolicy(
+                decide: { command, _ in
+                    switch command {
+                    case .qmp(name: "query-name", _): .refuse("quick")
+                    case .qmp(name: "query-uuid", _): nil
+                    default: .allow
+                    }
+                },
+                review: { _, _ in
+                    reviews.increment()
+                    try? await Task.sleep(for: .milliseconds(1))
+                    return .handled(["slow": true], hmpText: "")
+                })
+            try await MonitorFixture.with(policy: policy) { fixture in
+                let client = try await MonitorTestClient.connect(to: fixture.unix(.interactive))
+                let names = ["query-status", "query-name", "query-uuid"]
+                var burst = #"{"execute":"qmp_capabilities"}"# + "\n"
+                for id in 0..<300 { burst += #"{"execute":"\#(names[id % 3])","id":\#(id)}"# + "\n" }
+                try await client.send(burst)
+                let text = try await client.waitFor(#""id":299}"#)
+                let afterPrompt = try #require(text.range(of: "(qemu) ")).upperBound
+                let replies = try text[afterPrompt...].split(separator: "\r\n").map { try QMP.Value(json: Array($0.utf8)) }
+                    .filter { $0["event"] == nil }
+                #expect(replies.first == ["return": [:]])
+                let answers = Array(replies.dropFirst())
+                #expect(answers.count == 300)
+                for (id, reply) in answers.enumerated() {
+                    #expect(reply["id"] == .int(Int64(id)))
+                    switch id % 3 {
+                    case 0: #expect(reply["return"]?["status"] == "prelaunch")
+                    case 1: #expect(reply["error"]?["desc"] == "quick")
+                    default: #expect(reply["return"] == ["slow": true])
+                    }
+                }
+                #expect(reviews.value == 100)
+                await client.close()
+            }
+        }
+
+        /// A long queue of lines the policy refuses at once is answered without a deep stack.
+        @Test func manyQuickRefusalsInOneBurst() async throws {
+            try await MonitorFixture.with(qemuArguments: Self.chardevs, policy: standardPolicy(CallCounter())) { fixture in
+                let client = try await MonitorTestClient.connect(to: fixture.unix(.interactive))
+                try await client.send(String(repeating: "chardev-remove charchannel0\n", count: 2000) + "info status\n")
+                let text = try await client.waitFor("VM status")
+                #expect(text.components(separatedBy: "is brokered by VirtKit").count - 1 == 2000)
+                await client.close()
+            }
+        }
+
         @Test func customPolicySeesTheChannel() async throws {
             let policy = MonitorPolicy { command, channel in
                 if case .hmp(let line) = command, line == "info name", channel == .command { return .refuse("not here") }

@@ -60,6 +60,44 @@ struct PolicyTests {
         if expected != "handled" { #expect(quits.value == 0) }
     }
 
+    @Test(arguments: [
+        (MonitorCommand.hmp("quit"), "wait"),
+        (.hmp(" q"), "wait"),
+        (.qmp(name: "quit", arguments: nil), "wait"),
+        (.hmp("q now"), "refuse"),
+        (.hmp("chardev-remove charchannel0"), "refuse"),
+        (.qmp(name: "chardev-change", arguments: ["id": "charchannel0"]), "refuse"),
+        (.hmp("info status"), "allow"),
+        (.qmp(name: "query-status", arguments: nil), "allow"),
+    ])
+    func standardPolicyDecidesAllButQuitWithoutWaiting(command: MonitorCommand, expected: String) {
+        let quits = CallCounter()
+        let policy = MonitorPolicy.standard(onQuit: { quits.increment() }, brokeredChardevs: { Self.brokered })
+        switch policy.decideNow(command, on: .interactive) {
+        case nil: #expect(expected == "wait")
+        case .allow: #expect(expected == "allow")
+        case .refuse: #expect(expected == "refuse")
+        case .handled: Issue.record("handled without waiting: \(command)")
+        }
+        #expect(quits.value == 0)
+    }
+
+    @Test func reviewFallsBackWhenTheQuickDecisionIsOpen() async {
+        let reviewed = CallCounter()
+        let policy = MonitorPolicy(
+            decide: { command, _ in command == .hmp("slow") ? nil : .refuse("quick") },
+            review: { _, _ in
+                reviewed.increment()
+                return .allow
+            })
+        #expect(await policy.review(.hmp("fast"), on: .command) == .refuse("quick"))
+        #expect(reviewed.value == 0)
+        #expect(await policy.review(.hmp("slow"), on: .command) == .allow)
+        #expect(reviewed.value == 1)
+        #expect(MonitorPolicy { _, _ in .allow }.decideNow(.hmp("x"), on: .command) == nil)
+        #expect(MonitorPolicy.allowAll.decideNow(.hmp("x"), on: .command) == .allow)
+    }
+
     @Test func eventLineHasQEMUShape() throws {
         let event = QMP.Event(name: "STOP", data: [:], timestamp: .init(timeIntervalSince1970: 1_700_000_000.25))
         let line = MonitorHub.eventLine(event)

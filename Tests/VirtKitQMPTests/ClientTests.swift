@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import Synchronization
 import Testing
 @testable import VirtKitQMP
 
@@ -230,6 +232,43 @@ struct ClientTests {
             try await peer.write(#"{"id": \#(failingCommand.id), "error": {"class": "CommandNotFound", "desc": "x"}}"# + "\n")
             #expect(try await failing == ["error": ["class": "CommandNotFound", "desc": "x"]])
             await client.close()
+        }
+    }
+
+    @Test func callbackCallsGetTheirRepliesOnTheConnectionsLoop() async throws {
+        try await FakeQMPServer.with { server in
+            let (client, peer) = try await server.connectClient()
+            let (results, sink) = AsyncStream.makeStream(of: (String, Result<QMP.Value, QMP.Error>, Bool).self)
+            let loop = client.eventLoop
+            // From the loop itself, as the monitor server calls it.
+            try await loop.submit {
+                client.executeRaw(["execute": "query-name", "id": "mine"]) { sink.yield(("raw", $0, loop.inEventLoop)) }
+                client.execute("query-status") { sink.yield(("typed", $0, loop.inEventLoop)) }
+                client.execute("failing") { sink.yield(("failing", $0, loop.inEventLoop)) }
+            }.get()
+            var ids: [String: QMP.Value] = [:]
+            for _ in 0..<3 {
+                let command = try await peer.readCommand()
+                ids[command.name] = command.id
+            }
+            try await peer.reply(id: ids["query-status"] ?? .null, ["status": "running"])
+            try await peer.write(#"{"error": {"class": "GenericError", "desc": "no"}, "id": \#(ids["failing"] ?? .null)}"# + "\n")
+            try await peer.reply(id: ids["query-name"] ?? .null, ["name": "vm"])
+            var got: [String: Result<QMP.Value, QMP.Error>] = [:]
+            var iterator = results.makeAsyncIterator()
+            for _ in 0..<3 {
+                guard let (name, result, onLoop) = await iterator.next() else { break }
+                #expect(onLoop)
+                got[name] = result
+            }
+            #expect(got["raw"] == .success(["return": ["name": "vm"], "id": "mine"]))
+            #expect(got["typed"] == .success(["status": "running"]))
+            #expect(got["failing"] == .failure(.commandFailed(class: "GenericError", description: "no")))
+
+            await client.close()
+            let failed = Mutex<Result<QMP.Value, QMP.Error>?>(nil)
+            client.executeRaw(["execute": "late"]) { result in failed.withLock { $0 = result } }
+            #expect(failed.withLock { $0 } == .failure(.disconnected))
         }
     }
 
