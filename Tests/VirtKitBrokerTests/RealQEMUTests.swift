@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import Synchronization
 import SystemPackage
 import Testing
 import VirtKitBroker
@@ -36,25 +37,32 @@ extension BrokerTests {
         /// for a TCG boot on a loaded machine, not a speed check).
         static func read(_ client: BrokerClient, until marker: String, timeout: Duration) async throws -> Transcript {
             let needle = Array(marker.utf8)
-            return try await withThrowingTaskGroup(of: Transcript?.self) { group in
+            let seen = TranscriptBox()
+            let found = try await withThrowingTaskGroup(of: Bool.self) { group in
                 group.addTask {
                     // Serial output comes a few bytes at a time: search only the new tail.
                     var searched = 0
-                    return await VirtKitBrokerTests.read(client) { transcript in
+                    let transcript = await VirtKitBrokerTests.read(client) { transcript in
                         defer { searched = max(0, transcript.bytes.count - needle.count) }
+                        seen.set(transcript)
                         return transcript.bytes.firstRange(of: needle, from: searched) != nil
                     }
+                    seen.set(transcript)
+                    return transcript.bytes.contains(needle)
                 }
                 group.addTask {
                     try await Task.sleep(for: timeout)
-                    return nil
+                    return false
                 }
                 defer { group.cancelAll() }
-                guard let transcript = try await group.next() ?? nil, transcript.bytes.contains(needle) else {
-                    throw TestFailure("no \(marker) on the console within \(timeout)")
-                }
-                return transcript
+                return try await group.next() ?? false
             }
+            let transcript = seen.value
+            guard found else {
+                let tail = String(decoding: transcript.bytes.suffix(1_000), as: UTF8.self)
+                throw TestFailure("no \(marker) on the console within \(timeout); it showed \(transcript.bytes.count) bytes, ending: \(tail)")
+            }
+            return transcript
         }
 
         @Test func bootThroughThePtyIsLoggedFromTheFirstByteAndTheShellAnswers() async throws {
@@ -107,7 +115,14 @@ extension BrokerTests {
             let console = try await broker.attach(.readWrite(force: false))
             try await Self.sendMonitorCommand("cont", socketPath: directory + "/mon.sock")
 
-            let boot = try await Self.read(console, until: "VIRTKIT-GUEST-READY", timeout: .seconds(180))
+            let boot: Transcript
+            do {
+                boot = try await Self.read(console, until: "VIRTKIT-GUEST-READY", timeout: .seconds(180))
+            } catch {
+                let qemu = String(decoding: contents(outputPath), as: UTF8.self)
+                let statistics = await broker.statistics()
+                throw TestFailure("\(error); QEMU running: \(process.isRunning), said: \(qemu); broker: \(statistics)")
+            }
             let bootText = String(decoding: boot.bytes, as: UTF8.self)
             #expect(bootText.contains("Linux version"))
             #expect(boot.gaps.isEmpty)
@@ -150,4 +165,13 @@ extension BrokerTests {
             throw lastError
         }
     }
+}
+
+/// The latest transcript of a reading task, for a report when it times out.
+final class TranscriptBox: Sendable {
+    private let storage = Mutex(Transcript())
+
+    var value: Transcript { storage.withLock { $0 } }
+
+    func set(_ transcript: Transcript) { storage.withLock { $0 = transcript } }
 }
