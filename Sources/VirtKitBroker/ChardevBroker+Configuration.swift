@@ -55,7 +55,16 @@ extension ChardevBroker {
     ///
     /// A file is cut after a newline when one falls in its last 1 KiB (at most half of
     /// ``maxSize``), so lines stay whole in each file; long lines and binary output are cut at
-    /// ``maxSize`` exactly. An existing log is appended to.
+    /// ``maxSize`` exactly. An existing log is appended to. Writes are `write(2)` calls from the
+    /// read path, without fsync (``ChardevBroker/stop()`` syncs once).
+    ///
+    /// Write errors (disk full, I/O errors) never stop the console: the first one is logged
+    /// once at error level, clients keep being served, the bytes not written are counted in
+    /// ``ChardevBroker/Statistics/logBytesLost`` (with ``ChardevBroker/Statistics/logError``
+    /// set), and every later write tries again. When one succeeds, a line
+    /// `[virtkit: N bytes of console output were not logged: ERROR]` marks the hole in the
+    /// file and the recovery is logged at warning level. A failed rename leaves the file in
+    /// place and appends to it (logged once per attempt), never truncating it.
     public struct LogConfiguration: Sendable {
         /// `NAME.log`; backups are `NAME.log.1` and up.
         public var path: FilePath
