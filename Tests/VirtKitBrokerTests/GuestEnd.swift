@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SystemPackage
 import Testing
 import VirtKitBroker
@@ -22,8 +23,14 @@ final class GuestEnd: Sendable {
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
             throw TestFailure("socketpair: \(Errno(rawValue: errno))")
         }
+        var info = stat()
+        if fstat(fds[1], &info) == 0 { GuestEnd.brokerSideInodes.withLock { $0.append(UInt64(info.st_ino)) } }
         return (FileDescriptor(rawValue: fds[0]), FileDescriptor(rawValue: fds[1]))
     }
+
+    /// The inodes of the ends `socketPair()` made for a broker (the second), so a test can prove
+    /// the broker closed every one of them.
+    static let brokerSideInodes = Mutex<[UInt64]>([])
 
     /// Writes all of `bytes` (blocking on a thread of its own).
     func write(_ bytes: [UInt8]) async throws {

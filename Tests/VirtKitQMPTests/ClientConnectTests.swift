@@ -78,7 +78,9 @@ struct ClientConnectTests {
 
     @Test func peerThatNeverAnswersCapabilitiesTimesOut() async throws {
         try await FakeQMPServer.with { server in
-            let connecting = Task { try await QMP.Client.connect(unixPath: server.path, timeout: .milliseconds(300)) }
+            // Long enough that a busy machine still delivers the greeting in time: the timeout
+            // must hit qmp_capabilities, not the greeting.
+            let connecting = Task { try await QMP.Client.connect(unixPath: server.path, timeout: .seconds(3)) }
             let peer = try await server.accept()
             try await peer.write(FakeQMPPeer.greeting + "\n")
             await #expect(throws: QMP.Error.timeout(command: "qmp_capabilities")) { try await connecting.value }
