@@ -79,7 +79,8 @@ extension RealQEMU {
                     #expect(try await hmp.waitClosed() == "VM status: paused (prelaunch)\r\n")
                     let qmp = try await MonitorTestClient.connect(to: address)
                     try await qmp.send(#"{"execute":"query-name","id":5}"# + "\n")
-                    try await qmp.shutdownOutput()
+                    // The line is complete: the server may answer and close before the half-close.
+                    try? await qmp.shutdownOutput()
                     #expect(try await qmp.waitClosed() == #"{"return":{"name":"vkmon-guest"},"id":5}"# + "\r\n")
                 }
                 for address in fixture.addresses(.interactive) {
