@@ -19,17 +19,18 @@ Scripts/build-test-guest.sh "$GUEST_DIR"
 export VIRTKIT_DEFAULT_URI=virtkit:///session
 virtkit() { "$BIN/virtkit" "$@"; }
 
-# A session daemon answers already, or `virtkit` starts one (as virsh autostarts libvirtd).
+# A session daemon runs already (its lock file names a live pid), or the first `virtkit` call
+# starts one, as virsh autostarts a session libvirtd; that one is stopped again at the end.
+run=${XDG_RUNTIME_DIR:+$XDG_RUNTIME_DIR/virtkit}
+run=${run:-/tmp/virtkit-$(id -u)}
+daemon_running() { [ -s "$run/virtkitd.lock" ] && kill -0 "$(cat "$run/virtkitd.lock")" 2>/dev/null; }
 started_daemon=no
-if ! virtkit list >/dev/null 2>&1; then started_daemon=yes; fi
+daemon_running || started_daemon=yes
 cleanup() {
     virtkit destroy demo >/dev/null 2>&1 || true
     virtkit undefine demo >/dev/null 2>&1 || true
-    if [ "$started_daemon" = yes ]; then
-        # The session daemon this demo started: its pid is in its lock file.
-        local run=${XDG_RUNTIME_DIR:+$XDG_RUNTIME_DIR/virtkit}
-        run=${run:-/tmp/virtkit-$(id -u)}
-        if [ -s "$run/virtkitd.lock" ]; then kill -TERM "$(cat "$run/virtkitd.lock")" 2>/dev/null || true; fi
+    if [ "$started_daemon" = yes ] && daemon_running; then
+        kill -TERM "$(cat "$run/virtkitd.lock")" 2>/dev/null || true
     fi
 }
 trap cleanup EXIT

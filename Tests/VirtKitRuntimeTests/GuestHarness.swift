@@ -109,7 +109,12 @@ struct GuestHarness {
         return found
     }
 
+    /// Removes the harness's files; a QEMU that a failed test left running (guests outlive
+    /// their daemon by design) is killed first: its command line names the harness's directory.
     func cleanUp() {
+        for pid in Self.processes(mentioning: root.string) {
+            kill(pid, SIGKILL)
+        }
         AtomicFile.removeTree(root)
     }
 
