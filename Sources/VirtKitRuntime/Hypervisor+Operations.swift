@@ -30,7 +30,7 @@ extension Hypervisor {
                            "operation failed: domain '\(other.domain.name)' is already defined with uuid \(domain.uuid)")
         }
         // Generated socket paths must fit sockaddr_un for any id this daemon will hand out.
-        let worstID = max(nextIDForChecks, 99_999)
+        let worstID = max(nextID, 99_999)
         if let (path, length) = launcher.overlongGeneratedPaths(domain, id: worstID).first {
             throw APIError(.configUnsupported,
                            "generated UNIX socket path '\(path)' is \(length) bytes, more than the \(UnixSocket.maximumDirectPathLength) a socket path can hold; use a shorter run directory or channel name")
@@ -71,8 +71,6 @@ extension Hypervisor {
             throw APIError(.xmlError, "XML error: domain name '\(name)' is not usable as a file name (empty, leading '.', control characters or over 200 bytes)")
         }
     }
-
-    var nextIDForChecks: Int { nextID }
 
     // MARK: - Queries
 
