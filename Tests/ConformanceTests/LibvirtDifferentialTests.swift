@@ -10,16 +10,18 @@ import VirtKitTestSupport
 /// refuses with the same message. This needs Debian's libvirt and QEMU (see .ci/run); it fails,
 /// never skips, without them.
 @Suite struct LibvirtDifferentialTests {
-    /// libvirt's answers for every case, computed once for the whole suite.
-    static let oracle: Result<URL, OracleError> = runOracle()
+    /// libvirt's answers for every case (file name -> text), computed once for the whole suite.
+    static let oracle: Result<[String: String], OracleError> = runOracle()
 
     struct OracleError: Error, CustomStringConvertible {
         var description: String
     }
 
-    static func runOracle() -> Result<URL, OracleError> {
+    static func runOracle() -> Result<[String: String], OracleError> {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("virtkit-oracle-\(getpid())")
         try? FileManager.default.removeItem(at: out)
+        // The answers are read into memory and the directory goes: a test run leaves nothing in /tmp.
+        defer { try? FileManager.default.removeItem(at: out) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         let script = TestFiles.packageRoot.appendingPathComponent("Scripts/libvirt-oracle.py").path
@@ -38,12 +40,15 @@ import VirtKitTestSupport
         guard process.terminationStatus == 0 else {
             return .failure(OracleError(description: "libvirt oracle failed (\(process.terminationStatus)): \(stderr)"))
         }
-        return .success(out)
+        var answers: [String: String] = [:]
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? [] {
+            answers[file] = try? String(contentsOf: out.appendingPathComponent(file), encoding: .utf8)
+        }
+        return .success(answers)
     }
 
     static func answer(_ name: String, _ ext: String) throws -> String? {
-        let dir = try oracle.get()
-        return try? String(contentsOf: dir.appendingPathComponent(name + "." + ext), encoding: .utf8)
+        try oracle.get()[name + "." + ext]
     }
 
     @Test func libvirtAnsweredEveryCase() throws {
