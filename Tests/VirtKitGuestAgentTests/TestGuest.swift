@@ -32,50 +32,35 @@ struct TestGuest {
         return process.terminationStatus == 0 ? .success(()) : .failure(Failure(description: "test guest build failed: \(output)"))
     }()
 
-    let process: Process
-    let directory: String
+    let qemu: QEMUProcess
     let serial: SerialConsole
+    var process: Process { qemu.process }
+    var directory: String { qemu.directory }
     var agentPath: String { directory + "/ga.sock" }
 
     /// Boots the guest, waits for `VIRTKIT-GUEST-READY`, runs `body`, and always kills QEMU and
     /// removes the directory.
     static func with(_ body: (TestGuest) async throws -> Void) async throws {
         try built.get()
-        var template = Array("/tmp/vkga-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw Failure(description: "mkdtemp: errno \(errno)") }
-        let directory = String(cString: made)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-m", "128M", "-nodefaults", "-no-user-config",
-            "-display", "none", "-kernel", guestDirectory + "/vmlinux", "-initrd", guestDirectory + "/initrd.img",
-            "-append", "console=ttyS0 mitigations=off cryptomgr.notests",
-            "-serial", "unix:\(directory)/ser.sock,server=on,wait=off",
-            "-device", "virtio-serial-pci",
-            "-chardev", "socket,id=ga,path=\(directory)/ga.sock,server=on,wait=off",
-            "-device", "virtserialport,chardev=ga,name=org.qemu.guest_agent.0",
-            "-qmp", "unix:\(directory)/qmp.sock,server=on,wait=off",
-        ]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        let logPath = directory + "/qemu.log"
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = FileHandle(forWritingAtPath: logPath)
-        process.standardError = log
-        defer {
-            try? log?.close()
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-            try? FileManager.default.removeItem(atPath: directory)
+        try await QEMUProcess.with(prefix: "vkga", arguments: { directory in
+            [
+                "-machine", "q35", "-accel", "tcg", "-m", "128M", "-nodefaults", "-no-user-config",
+                "-display", "none", "-kernel", guestDirectory + "/vmlinux", "-initrd", guestDirectory + "/initrd.img",
+                "-append", "console=ttyS0 mitigations=off cryptomgr.notests",
+                "-serial", "unix:\(directory)/ser.sock,server=on,wait=off",
+                "-device", "virtio-serial-pci",
+                "-chardev", "socket,id=ga,path=\(directory)/ga.sock,server=on,wait=off",
+                "-device", "virtserialport,chardev=ga,name=org.qemu.guest_agent.0",
+                "-qmp", "unix:\(directory)/qmp.sock,server=on,wait=off",
+            ]
+        }) { qemu in
+            let serial = try await SerialConsole.connect(path: qemu.directory + "/ser.sock", while: { qemu.isRunning })
+            defer { serial.close() }
+            guard try await serial.waitFor("VIRTKIT-GUEST-READY", timeout: .seconds(120)) else {
+                throw Failure(description: "guest not ready; console: \(serial.text.suffix(2000)) QEMU: \(qemu.log)")
+            }
+            try await body(TestGuest(qemu: qemu, serial: serial))
         }
-        try process.run()
-        let serial = try await SerialConsole.connect(path: directory + "/ser.sock", while: { process.isRunning })
-        defer { serial.close() }
-        guard try await serial.waitFor("VIRTKIT-GUEST-READY", timeout: .seconds(120)) else {
-            let qemuLog = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-            throw Failure(description: "guest not ready; console: \(serial.text.suffix(2000)) QEMU: \(qemuLog)")
-        }
-        try await body(TestGuest(process: process, directory: directory, serial: serial))
     }
 
     /// Waits up to `timeout` for QEMU to exit; its exit status, nil when it still runs.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import VirtKitQMP
+import VirtKitTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -8,47 +9,21 @@ import Glibc
 
 /// A real `qemu-system-x86_64`, paused with `-S`, with its QMP socket in a short temp dir.
 struct QEMUInstance {
-    let process: Process
-    let directory: String
-    let socketPath: String
+    let qemu: QEMUProcess
+    var process: Process { qemu.process }
+    var directory: String { qemu.directory }
+    var socketPath: String { directory + "/qmp.sock" }
 
     /// Starts QEMU, runs `body` with it, and always kills QEMU and removes the directory.
     static func with(_ body: (QEMUInstance) async throws -> Void) async throws {
-        let directory = try makeShortTemporaryDirectory()
-        let socketPath = directory + "/qmp.sock"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-m", "64M", "-nodefaults",
-            "-no-user-config", "-display", "none", "-S", "-qmp", "unix:\(socketPath),server=on,wait=off",
-        ]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        let logPath = directory + "/qemu.log"
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = FileHandle(forWritingAtPath: logPath)
-        process.standardError = log
-        defer {
-            try? log?.close()
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-            try? FileManager.default.removeItem(atPath: directory)
+        try await QEMUProcess.with(prefix: "vkq", arguments: { directory in
+            ["-machine", "q35", "-accel", "tcg", "-m", "64M", "-nodefaults", "-no-user-config", "-display", "none",
+             "-S", "-qmp", "unix:\(directory)/qmp.sock,server=on,wait=off"]
+        }) { qemu in
+            let instance = QEMUInstance(qemu: qemu)
+            try await qemu.waitForFile(instance.socketPath)
+            try await body(instance)
         }
-        try process.run()
-        let instance = QEMUInstance(process: process, directory: directory, socketPath: socketPath)
-        try await instance.waitForSocket()
-        try await body(instance)
-    }
-
-    private func waitForSocket() async throws {
-        for _ in 0..<500 {
-            if FileManager.default.fileExists(atPath: socketPath) { return }
-            if !process.isRunning { break }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        let log = (try? String(contentsOfFile: directory + "/qemu.log", encoding: .utf8)) ?? ""
-        Issue.record("QMP socket never appeared; QEMU said: \(log)")
-        throw FakeQMPError.peerClosed
     }
 
     /// Connects a client, retrying briefly while QEMU starts listening.
