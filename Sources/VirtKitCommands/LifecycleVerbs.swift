@@ -80,53 +80,54 @@ struct Shutdown: AsyncParsableCommand {
 
 extension ShutdownRequest.Mode: ExpressibleByArgument {}
 
-/// The verbs that take only a name: destroy, reboot, suspend, resume.
-struct Destroy: AsyncParsableCommand {
+/// The verbs that take only a name and post one action: destroy, reboot, suspend, resume.
+protocol NameOnlyVerb: AsyncParsableCommand {
+    static var action: DomainAction { get }
+    /// virsh's words after the domain's name (`destroyed`).
+    static var outcome: String { get }
+    var connection: ConnectionOptions { get }
+    var domain: String { get }
+}
+
+extension NameOnlyVerb {
+    func run() async throws {
+        try await runVerb {
+            _ = try await connection.client().perform(Self.action, domain)
+            print("Domain '\(domain)' \(Self.outcome)\n")
+        }
+    }
+}
+
+struct Destroy: NameOnlyVerb {
     static let configuration = CommandConfiguration(commandName: "destroy", abstract: "Stop a domain at once (quit, SIGTERM, SIGKILL).")
+    static let action = DomainAction.destroy
+    static let outcome = "destroyed"
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "The domain name.") var domain: String
-    func run() async throws {
-        try await runVerb {
-            _ = try await connection.client().perform(.destroy, domain)
-            print("Domain '\(domain)' destroyed\n")
-        }
-    }
 }
 
-struct Reboot: AsyncParsableCommand {
+struct Reboot: NameOnlyVerb {
     static let configuration = CommandConfiguration(commandName: "reboot", abstract: "Reboot a domain (ACPI, as libvirt's default).")
+    static let action = DomainAction.reboot
+    static let outcome = "is being rebooted"
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "The domain name.") var domain: String
-    func run() async throws {
-        try await runVerb {
-            _ = try await connection.client().perform(.reboot, domain)
-            print("Domain '\(domain)' is being rebooted\n")
-        }
-    }
 }
 
-struct Suspend: AsyncParsableCommand {
+struct Suspend: NameOnlyVerb {
     static let configuration = CommandConfiguration(commandName: "suspend", abstract: "Pause a running domain.")
+    static let action = DomainAction.suspend
+    static let outcome = "suspended"
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "The domain name.") var domain: String
-    func run() async throws {
-        try await runVerb {
-            _ = try await connection.client().perform(.suspend, domain)
-            print("Domain '\(domain)' suspended\n")
-        }
-    }
 }
 
-struct Resume: AsyncParsableCommand {
+struct Resume: NameOnlyVerb {
     static let configuration = CommandConfiguration(commandName: "resume", abstract: "Resume a paused domain.")
+    static let action = DomainAction.resume
+    static let outcome = "resumed"
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "The domain name.") var domain: String
-    func run() async throws {
-        try await runVerb {
-            _ = try await connection.client().perform(.resume, domain)
-            print("Domain '\(domain)' resumed\n")
-        }
-    }
 }
 
 #if canImport(Glibc)

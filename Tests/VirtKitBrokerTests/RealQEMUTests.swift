@@ -15,22 +15,11 @@ extension BrokerTests {
     /// The broker as virtkitd will run it: QEMU started paused with a pty serial console,
     /// the broker on the pty's slave before `cont`, the test guest booting through it.
     @Suite struct RealQEMU {
-        static let guestDirectory =
-            ProcessInfo.processInfo.environment["VIRTKIT_GUEST_DIR"] ?? "/var/cache/virtkit/guest"
+        static let guestDirectory = TestGuestImage.directory
 
         /// Builds the test guest if needed (a no-op when it is up to date).
         static func buildGuest() throws {
-            let script = TestFiles.packageRoot.appendingPathComponent("Scripts/build-test-guest.sh").path
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments = [script, guestDirectory]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else { throw TestFailure("test guest build failed: \(output)") }
+            try TestGuestImage.built.get()
         }
 
         /// Reads `client` until `marker` shows up; fails after `timeout` (a liveness bound

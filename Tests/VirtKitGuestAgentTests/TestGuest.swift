@@ -15,22 +15,7 @@ struct TestGuest {
         var description: String
     }
 
-    static let guestDirectory = ProcessInfo.processInfo.environment["VIRTKIT_GUEST_DIR"] ?? "/var/cache/virtkit/guest"
-
-    /// Builds the test guest if needed (a no-op when it is up to date), once per test run.
-    static let built: Result<Void, Failure> = {
-        let script = TestFiles.packageRoot.appendingPathComponent("Scripts/build-test-guest.sh").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script, guestDirectory]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do { try process.run() } catch { return .failure(Failure(description: "cannot run \(script): \(error)")) }
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return process.terminationStatus == 0 ? .success(()) : .failure(Failure(description: "test guest build failed: \(output)"))
-    }()
+    static let guestDirectory = TestGuestImage.directory
 
     let qemu: QEMUProcess
     let serial: SerialConsole
@@ -41,7 +26,7 @@ struct TestGuest {
     /// Boots the guest, waits for `VIRTKIT-GUEST-READY`, runs `body`, and always kills QEMU and
     /// removes the directory.
     static func with(_ body: (TestGuest) async throws -> Void) async throws {
-        try built.get()
+        try TestGuestImage.built.get()
         try await QEMUProcess.with(prefix: "vkga", arguments: { directory in
             [
                 "-machine", "q35", "-accel", "tcg", "-m", "128M", "-nodefaults", "-no-user-config",

@@ -13,31 +13,14 @@ import Glibc
 /// a private daemon layout under a short /tmp directory, domain XML for the guest, and checks that
 /// nothing is left behind.
 struct GuestHarness {
-    static let guestDirectory: String = {
-        ProcessInfo.processInfo.environment["VIRTKIT_GUEST_DIR"] ?? "/var/cache/virtkit/guest"
-    }()
-
-    /// Builds the test guest if needed (a no-op when it is up to date); the error says why not.
-    static let guestReady: Result<Void, HarnessError> = {
-        let script = TestFiles.packageRoot.appendingPathComponent("Scripts/build-test-guest.sh").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script, guestDirectory]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do { try process.run() } catch { return .failure(HarnessError("cannot run \(script): \(error)")) }
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return process.terminationStatus == 0 ? .success(()) : .failure(HarnessError("test guest build failed: \(output)"))
-    }()
+    static let guestDirectory = TestGuestImage.directory
 
     let root: FilePath
     let layout: RuntimeLayout
     let logger: Logger
 
     init(runDirectory: String? = nil) throws {
-        try Self.guestReady.get()
+        try TestGuestImage.built.get()
         root = FilePath("/tmp/vkr-\(getpid())-\(UInt16.random(in: 0...UInt16.max))")
         try AtomicFile.makeDirectory(root)
         let run = runDirectory.map { FilePath($0) } ?? root.appending("run")
