@@ -87,7 +87,7 @@ let package = Package(
         .target(
             name: "VirtKitRuntime",
             dependencies: [
-                "VirtKitDomain", "VirtKitQEMU", "VirtKitQMP", "VirtKitHost", "VirtKitAPI", "VirtKitMonitor",
+                "VirtKitDomain", "VirtKitQEMU", "VirtKitQMP", "VirtKitHost", "VirtKitAPI", "VirtKitMonitor", "VirtKitBroker", "VirtKitGuestAgent",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]

@@ -40,6 +40,13 @@ extension ChardevBroker {
             await client.detach()
             return
         }
+        await serve(channel: channel, client: client)
+    }
+
+    /// Serves an attached client over a registered socket channel until either side ends,
+    /// then unregisters the channel and detaches the client.
+    func serve(channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, client: BrokerClient) async {
+        let link = brokerLink
         try? await channel.executeThenClose { inbound, outbound in
             await Self.session(
                 client: client, input: inbound, bytes: { Array($0.readableBytesView) },

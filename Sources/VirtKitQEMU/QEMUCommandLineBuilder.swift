@@ -24,20 +24,8 @@ public struct QEMUCommandLineBuilder: Sendable {
         let monitorPath = paths.domainDirectory + "/monitor.sock"
 
         // Aliases and socket paths first: the descriptor plan needs them in libvirt's order.
-        var aliased: [(kind: String, alias: String, chardev: Chardev, unixPath: String?)] = []
-        for (i, chardev) in devices.serials.enumerated() {
-            aliased.append(("serial", chardev.alias ?? "serial" + String(i), chardev, unixPath(chardev)))
-        }
-        for (i, chardev) in devices.parallels.enumerated() {
-            aliased.append(("parallel", chardev.alias ?? "parallel" + String(i), chardev, unixPath(chardev)))
-        }
-        for (i, chardev) in devices.channels.enumerated() {
-            aliased.append(("channel", chardev.alias ?? "channel" + String(i), chardev, unixPath(chardev)))
-        }
-        for (i, chardev) in devices.consoles.enumerated() {
-            if i == 0, case .console(.serial, _) = chardev.target, !devices.serials.isEmpty { continue }
-            if case .console(.serial, _) = chardev.target { continue }
-            aliased.append(("console", chardev.alias ?? "console" + String(i), chardev, unixPath(chardev)))
+        let aliased = Self.aliasedChardevs(devices).map {
+            (kind: $0.kind, alias: $0.alias, chardev: $0.chardev, unixPath: unixPath($0.chardev))
         }
         var planner: DescriptorPlanner?
         if case .start(let firstFD) = mode {
@@ -103,9 +91,30 @@ public struct QEMUCommandLineBuilder: Sendable {
         return QEMUInvocation(arguments: argv, descriptors: planner?.planned ?? [])
     }
 
+    /// Every device with a chardev of its own, in libvirt's order (serials, parallels, channels,
+    /// consoles), with the alias its chardev is named after (`serial0` -> `charserial0`). A
+    /// serial-target console shares its serial's chardev and is not listed.
+    public static func aliasedChardevs(_ devices: Devices) -> [(kind: String, alias: String, chardev: Chardev)] {
+        var aliased: [(kind: String, alias: String, chardev: Chardev)] = []
+        for (i, chardev) in devices.serials.enumerated() {
+            aliased.append(("serial", chardev.alias ?? "serial" + String(i), chardev))
+        }
+        for (i, chardev) in devices.parallels.enumerated() {
+            aliased.append(("parallel", chardev.alias ?? "parallel" + String(i), chardev))
+        }
+        for (i, chardev) in devices.channels.enumerated() {
+            aliased.append(("channel", chardev.alias ?? "channel" + String(i), chardev))
+        }
+        for (i, chardev) in devices.consoles.enumerated() {
+            if case .console(.serial, _) = chardev.target { continue }
+            aliased.append(("console", chardev.alias ?? "console" + String(i), chardev))
+        }
+        return aliased
+    }
+
     /// The socket path a UNIX chardev uses: its own, or for a path-less virtio channel the one
     /// libvirt generates (`<channel dir>/<name>`, or `vioser-CC-BB-PP.sock` without a name).
-    func unixPath(_ chardev: Chardev) -> String? {
+    public func unixPath(_ chardev: Chardev) -> String? {
         guard case .unix(let unix) = chardev.source else { return nil }
         if let path = unix.path { return path }
         guard case .virtioChannel(let name, _) = chardev.target else { return nil }

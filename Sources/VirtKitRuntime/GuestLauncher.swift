@@ -63,9 +63,16 @@ struct GuestLauncher {
             throw APIError(.systemError, "Cannot check QEMU binary \(emulator): \(Errno(rawValue: errno).description)")
         }
 
+        var brokered = BrokeredChardev.plan(
+            domain: runDomain, builder: QEMUCommandLineBuilder(paths: paths, mode: .start(firstFD: 3)),
+            guestDirectory: paths.domainDirectory, logDirectory: layout.logDirectory)
         var opened: [(descriptor: FileDescriptor, planned: PlannedDescriptor)] = []
         var createdSockets: [String] = []
+        // The listeners of brokered sockets' own paths, by alias, until the brokers take them.
+        var servedListeners: [String: FileDescriptor] = [:]
         func undo() {
+            for descriptor in servedListeners.values { try? descriptor.close() }
+            servedListeners = [:]
             for entry in opened { try? entry.descriptor.close() }
             for socket in createdSockets { UnixSocket.remove(at: FilePath(socket)) }
             AtomicFile.removeTree(guestDirectory)
@@ -79,7 +86,17 @@ struct GuestLauncher {
             try AtomicFile.write(DomainFormatter.format(domain), to: guestDirectory.appending("domain.xml"), durable: false)
             for planned in invocation.descriptors {
                 switch planned.purpose {
-                case .listeningUnixSocket(let path):
+                case .listeningUnixSocket(var path):
+                    // A brokered socket: QEMU listens privately, virtkitd serves the domain's path.
+                    // Bound here, before QEMU runs, so a path in use fails the start at once.
+                    if let record = brokered.first(where: { $0.path == path && planned.label == $0.alias + "-source" }),
+                       let peer = record.peerSocket {
+                        let served = try UnixSocket.listen(at: FilePath(path), mode: [.ownerReadWrite])
+                        createdSockets.append(path)
+                        servedListeners[record.alias] = served
+                        if let socketGroup { try UnixSocket.share(FilePath(path), withGroup: socketGroup) }
+                        path = peer
+                    }
                     let fd = try UnixSocket.listen(at: FilePath(path), mode: [.ownerReadWrite])
                     createdSockets.append(path)
                     if let socketGroup, !path.hasSuffix("/monitor.sock") {
@@ -165,7 +182,21 @@ struct GuestLauncher {
             throw await fail("query-chardev failed: \(error)")
         }
 
-        let status = GuestStatus(
+        for index in brokered.indices.reversed() where brokered[index].peerSocket == nil {
+            if let pty = ptys[brokered[index].alias] { brokered[index].pty = pty } else { brokered.remove(at: index) }
+        }
+        let brokers: GuestBrokers
+        do {
+            let listening = servedListeners
+            servedListeners = [:]
+            brokers = try await GuestBrokers.start(records: brokered, guestName: domain.name, guestDirectory: paths.domainDirectory,
+                                                   socketGroup: socketGroup, logger: logger, strict: true, listening: listening)
+        } catch {
+            await qmp.close()
+            throw await fail("cannot serve the consoles: \(error)")
+        }
+
+        var status = GuestStatus(
             name: domain.name, uuid: domain.uuid, id: id, process: identity, emulator: emulator,
             accelerator: runDomain.virtType == .kvm ? "kvm" : "tcg", monitorPath: monitorPath,
             guestDirectory: guestDirectory.string,
@@ -174,14 +205,17 @@ struct GuestLauncher {
                 GuestStatus.DescriptorRecord(number: $0.number, label: $0.label, purpose: describe($0.purpose))
             },
             ptys: ptys, channels: [:], paused: true, stopping: nil, startedAt: Date())
+        status.brokered = brokered
         do {
             try AtomicFile.makeDirectory(layout.statusDirectory)
             try status.write(to: layout.statusPath(domain.name))
         } catch {
+            await brokers.stop()
             await qmp.close()
             throw await fail("cannot write status: \(error)")
         }
         let guest = RunningGuest(domain: domain, status: status, qmp: qmp, layout: layout, logger: logger, onExit: onExit)
+        await guest.adopt(brokers)
         await guest.watch()
         await guest.startMonitor(plan: monitorPlan)
         GuestFiles.linkByName(layout: layout, name: domain.name, guestDirectory: guestDirectory)

@@ -32,6 +32,8 @@ public struct GuestStatus: Codable, Sendable, Equatable {
     public var monitorPorts: MonitorPorts?
     /// Why TCP monitoring is off for this guest, when it is.
     public var monitorTCPDisabledReason: String?
+    /// The chardevs virtkitd is QEMU's peer on (its console broker), re-attached after a restart.
+    public var brokered: [BrokeredChardev]?
 
     public struct MonitorPorts: Codable, Sendable, Equatable {
         public var monitor: Int

@@ -106,6 +106,12 @@ public actor Hypervisor {
             let guest = RunningGuest(domain: domain, status: current, qmp: qmp, layout: layout, logger: logger,
                                      onExit: exitHandler(name: status.name, id: status.id))
             await guest.watch()
+            if let records = status.brokered, !records.isEmpty,
+               let brokers = try? await GuestBrokers.start(
+                   records: records, guestName: status.name, guestDirectory: status.guestDirectory,
+                   socketGroup: socketGroup, logger: logger, strict: false) {
+                await guest.adopt(brokers)
+            }
             // The same ports as before the restart, so clients find the guest where it was.
             let configured = (try? monitorPlan(for: domain)) ?? .disabled
             if let ports = status.monitorPorts {

@@ -26,6 +26,8 @@ public actor RunningGuest {
     private var rebootPending = false
     /// The monitor channels served to many clients (nil until started, or when they failed).
     private(set) var monitor: MonitorServer?
+    /// The console brokers of the chardevs virtkitd is QEMU's peer on.
+    private(set) var brokers: GuestBrokers?
     /// Told once, after the process is gone and its files are cleaned up.
     private let onExit: @Sendable (DomainStateReason) async -> Void
 
@@ -89,6 +91,11 @@ public actor RunningGuest {
         }
     }
 
+    /// Takes over the guest's console brokers (stopped when QEMU exits).
+    func adopt(_ brokers: GuestBrokers) {
+        self.brokers = brokers
+    }
+
     /// Serves the guest's interactive and command monitor channels over the one QMP connection.
     /// A failure leaves the guest running without them (logged); TCP trouble only turns TCP off.
     /// `fallback`: the plan to try when `plan`'s fixed ports turn out to be taken (a re-attach
@@ -100,7 +107,7 @@ public actor RunningGuest {
         // Chardevs whose sockets VirtKit created: removing one behind VirtKit's back breaks it.
         let brokered = Set(status.descriptors.filter { $0.purpose.hasPrefix("listening UNIX socket") }.map {
             "char" + $0.label.replacingOccurrences(of: "-source", with: "")
-        })
+        }).union((status.brokered ?? []).map { "char" + $0.alias })
         let policy = MonitorPolicy.standard(
             onQuit: { [weak self] in await self?.quitFromMonitor() },
             brokeredChardevs: { brokered })
@@ -229,6 +236,8 @@ public actor RunningGuest {
     private func processExited() async {
         await monitor?.stop()
         monitor = nil
+        await brokers?.stop()
+        brokers = nil
         await qmp.close()
         let status = snapshot
         let reason: DomainStateReason

@@ -37,7 +37,7 @@ struct AcceleratorTests {
         _ = try await hypervisor.resume(name: "kvmish")
         let info = try await hypervisor.info(name: "kvmish")
         #expect(info.accelerator == (decided.kvmWorks ? "kvm" : "tcg"))
-        #expect(serial.waitFor("VIRTKIT-GUEST-READY", timeout: 60), "serial: \(serial.text)")
+        #expect(await serial.waitFor("VIRTKIT-GUEST-READY", timeout: 60), "serial: \(serial.text)")
         _ = try await hypervisor.destroy(name: "kvmish")
         #expect(harness.leftovers().isEmpty)
     }

@@ -30,16 +30,16 @@ struct GuestLifecycleTests {
         // QEMU drops serial output while nobody is connected: connect before the CPUs run.
         let serial = try SocketReader(connectingTo: harness.serialPath("boot"))
         _ = try await hypervisor.resume(name: "boot")
-        #expect(serial.waitFor("VIRTKIT-GUEST-READY", timeout: 60), "serial so far: \(serial.text)")
+        #expect(await serial.waitFor("VIRTKIT-GUEST-READY", timeout: 60), "serial so far: \(serial.text)")
 
         // The shell on ttyS0 answers.
         try serial.send("echo shell-$((6*7))\n")
-        #expect(serial.waitFor("shell-42", timeout: 20))
+        #expect(await serial.waitFor("shell-42", timeout: 20))
 
         // The echo service answers through the socket virtkitd created at a 200-byte path.
         let echo = try SocketReader(connectingTo: longPath)
         try echo.send("hello through the guest\n")
-        #expect(echo.waitFor("ECHO:HELLO THROUGH THE GUEST\n", timeout: 20), "echo got: \(echo.text)")
+        #expect(await echo.waitFor("ECHO:HELLO THROUGH THE GUEST\n", timeout: 20), "echo got: \(echo.text)")
         var info = stat()
         #expect(lstat(longPath, &info) == 0 && info.st_mode & 0o777 == 0o600)
 

@@ -20,8 +20,10 @@ final class SocketReader {
         _ = try descriptor.writeAll(Array(text.utf8))
     }
 
-    /// Reads until `marker` has arrived (true) or `timeout` passes (false).
-    func waitFor(_ marker: String, timeout: Double) -> Bool {
+    /// Reads until `marker` has arrived (true) or `timeout` passes (false). Polls without
+    /// blocking and sleeps between polls: a test thread blocked in poll(2) would starve the
+    /// concurrency pool that virtkitd's console broker moves the bytes on.
+    func waitFor(_ marker: String, timeout: Double) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         let needle = Array(marker.utf8)
         var searchFrom = 0
@@ -38,7 +40,13 @@ final class SocketReader {
             }
             var poller = pollfd(fd: descriptor.rawValue, events: Int16(POLLIN), revents: 0)
             let remaining = Int32(max(1, deadline.timeIntervalSinceNow * 1000))
-            guard poll(&poller, 1, min(remaining, 200)) >= 0 else { return false }
+            _ = remaining
+            let ready = poll(&poller, 1, 0)
+            guard ready >= 0 else { return false }
+            if ready == 0 {
+                try? await Task.sleep(for: .milliseconds(5))
+                continue
+            }
             if poller.revents & Int16(POLLIN | POLLHUP) != 0 {
                 var buffer = [UInt8](repeating: 0, count: 4096)
                 let n = read(descriptor.rawValue, &buffer, buffer.count)

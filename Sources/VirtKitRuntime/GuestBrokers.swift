@@ -1,0 +1,158 @@
+import Logging
+import SystemPackage
+import VirtKitBroker
+import VirtKitHost
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The console brokers of one running guest: one ``ChardevBroker`` per ``BrokeredChardev``,
+/// with its listeners (the domain's own socket path, and the per-mode client sockets under
+/// `console/`).
+///
+/// Started before the guest's CPUs run (so logs and scrollback begin with the first byte of
+/// boot), again on a daemon restart, and stopped when QEMU exits.
+final class GuestBrokers: Sendable {
+    struct Entry: Sendable {
+        let record: BrokeredChardev
+        let broker: ChardevBroker
+        let listeners: [BrokerListener]
+    }
+
+    let entries: [Entry]
+
+    private init(entries: [Entry]) {
+        self.entries = entries
+    }
+
+    /// The broker a client names `name` (an alias, `console0`, a channel's target name), or
+    /// the default console for nil.
+    func entry(named name: String?) -> Entry? {
+        guard let name else {
+            guard let record = BrokeredChardev.defaultConsole(entries.map(\.record)) else { return nil }
+            return entries.first { $0.record.alias == record.alias }
+        }
+        return entries.first { $0.record.names.contains(name) }
+    }
+
+    /// Starts a broker for each record. `strict`: the first failure stops what was started and
+    /// throws (a fresh start); otherwise failures are logged and the rest carry on (a re-attach,
+    /// where the guest must not be lost over one console).
+    static func start(records: [BrokeredChardev], guestName: String, guestDirectory: String,
+                      socketGroup: gid_t?, logger: Logger, strict: Bool,
+                      listening: [String: FileDescriptor] = [:]) async throws(HostError) -> GuestBrokers {
+        var entries: [Entry] = []
+        var listening = listening
+        // Listeners no broker took (a failed start) are closed, never leaked.
+        defer { for descriptor in listening.values { try? descriptor.close() } }
+        if !records.isEmpty {
+            let directory = FilePath(BrokeredChardev.consoleDirectory(guestDirectory: guestDirectory))
+            try AtomicFile.makeDirectory(directory)
+            if let socketGroup { try UnixSocket.shareDirectory(directory, withGroup: socketGroup) }
+        }
+        for record in records {
+            do throws(HostError) {
+                entries.append(try await startOne(record, guestName: guestName, guestDirectory: guestDirectory,
+                                                  socketGroup: socketGroup, logger: logger,
+                                                  listening: listening.removeValue(forKey: record.alias)))
+            } catch {
+                guard strict else {
+                    logger.error("console \(record.alias) not served: \(error)", metadata: ["domain": "\(guestName)"])
+                    continue
+                }
+                await GuestBrokers(entries: entries).stop()
+                throw error
+            }
+        }
+        return GuestBrokers(entries: entries)
+    }
+
+    private static func startOne(_ record: BrokeredChardev, guestName: String, guestDirectory: String,
+                                 socketGroup: gid_t?, logger: Logger, listening: FileDescriptor?) async throws(HostError) -> Entry {
+        var listening = listening
+        defer { try? listening?.close() }
+        let peer: FileDescriptor
+        if let pty = record.pty {
+            let fd = open(pty, O_RDWR | O_NOCTTY | O_CLOEXEC)
+            guard fd >= 0 else { throw HostError("cannot open pty", pty, Errno(rawValue: errno)) }
+            peer = FileDescriptor(rawValue: fd)
+        } else if let socket = record.peerSocket {
+            peer = try UnixSocket.connect(to: FilePath(socket))
+        } else {
+            throw HostError("nothing to connect to for chardev", record.alias, .invalidArgument)
+        }
+        var configuration = ChardevBroker.Configuration(name: "\(guestName) \(record.alias)", scrollbackSize: record.scrollback)
+        if let log = record.log {
+            let path = FilePath(log)
+            if let parent = path.removingLastComponent() as FilePath? { try AtomicFile.makeDirectory(parent) }
+            configuration.log = .init(path: path)
+        }
+        let broker: ChardevBroker
+        do {
+            broker = try await ChardevBroker.start(peer: peer, configuration: configuration, logger: logger)
+        } catch {
+            throw HostError("cannot serve chardev", record.alias, error.errno ?? .ioError)
+        }
+        var listeners: [BrokerListener] = []
+        var sockets: [(path: String, mode: ClientMode)] = []
+        if let path = record.path { sockets.append((path, .readWrite(force: false))) }
+        for suffix in BrokeredChardev.modeSuffixes {
+            let mode: ClientMode = switch suffix {
+            case "ro": .readOnly
+            case "force": .readWrite(force: true)
+            case "shared": .shared
+            default: .readWrite(force: false)
+            }
+            sockets.append((BrokeredChardev.consoleSocket(guestDirectory: guestDirectory, alias: record.alias, mode: suffix), mode))
+        }
+        do throws(HostError) {
+            for (path, mode) in sockets {
+                let fd: FileDescriptor
+                if path == record.path, let bound = listening {
+                    fd = bound
+                    listening = nil
+                } else {
+                    fd = try UnixSocket.listen(at: FilePath(path), mode: [.ownerReadWrite])
+                    if let socketGroup { try UnixSocket.share(FilePath(path), withGroup: socketGroup) }
+                }
+                do {
+                    listeners.append(try await BrokerListener.start(socket: fd, broker: broker, mode: mode))
+                } catch {
+                    throw HostError("cannot listen on", path, error.errno ?? .ioError)
+                }
+            }
+        } catch {
+            for listener in listeners { await listener.stop() }
+            await broker.stop()
+            for (path, _) in sockets { UnixSocket.remove(at: FilePath(path)) }
+            throw error
+        }
+        return Entry(record: record, broker: broker, listeners: listeners)
+    }
+
+    /// Stops listening, then every broker (clients read what they have, logs are synced), and
+    /// removes the listeners' socket files.
+    func stop() async {
+        for entry in entries {
+            for listener in entry.listeners { await listener.stop() }
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for entry in entries {
+                group.addTask { await entry.broker.stop() }
+            }
+        }
+        for entry in entries {
+            if let path = entry.record.path { UnixSocket.remove(at: FilePath(path)) }
+        }
+    }
+}
+
+extension BrokerError {
+    /// The errno behind a set-up failure, if any.
+    var errno: Errno? {
+        switch self {
+        case .peerSetupFailed(_, _, let errno), .logOpenFailed(_, let errno): errno
+        default: nil
+        }
+    }
+}
