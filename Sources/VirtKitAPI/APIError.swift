@@ -14,6 +14,10 @@ public struct APIError: Error, Codable, Sendable, Equatable, CustomStringConvert
         case systemError = "system-error"
         case invalidArgument = "invalid-arg"
         case noConnect = "no-connect"
+        /// libvirt's VIR_ERR_AGENT_UNRESPONSIVE: the guest agent is not connected or timed out.
+        case agentUnresponsive = "agent-unresponsive"
+        /// libvirt's VIR_ERR_ARGUMENT_UNSUPPORTED.
+        case argumentUnsupported = "argument-unsupported"
     }
 
     public var code: Code
@@ -32,7 +36,8 @@ public struct APIError: Error, Codable, Sendable, Equatable, CustomStringConvert
         switch code {
         case .noDomain: return 404
         case .domainExists, .operationInvalid: return 409
-        case .xmlError, .configUnsupported, .invalidArgument: return 400
+        case .xmlError, .configUnsupported, .invalidArgument, .argumentUnsupported: return 400
+        case .agentUnresponsive: return 503
         case .operationTimeout: return 504
         case .noConnect: return 503
         case .operationFailed, .internalError, .systemError: return 500

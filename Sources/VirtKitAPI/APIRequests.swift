@@ -11,6 +11,12 @@ public enum APIPath {
     public static func state(_ name: String) -> String { domain(name) + "/state" }
     public static func monitor(_ name: String) -> String { domain(name) + "/monitor" }
     public static let version = "/v1/version"
+    public static func chardevs(_ name: String) -> String { domain(name) + "/chardevs" }
+    public static func agent(_ name: String) -> String { domain(name) + "/agent" }
+    /// The domain's QEMU log, or a chardev's log with `device`.
+    public static func log(_ name: String, device: String?) -> String {
+        domain(name) + "/log" + (device.map { "/" + escape($0) } ?? "")
+    }
 
     /// Percent-encodes everything outside unreserved characters (names may hold any UTF-8).
     public static func escape(_ segment: String) -> String {

@@ -19,6 +19,14 @@ extension ChardevBroker {
         /// before closing them anyway (default 2 s); a client that never reads cannot hold
         /// stop up for longer.
         public var closeGracePeriod: Duration
+        /// How long a client that may write still gets output after it shut its sending side
+        /// (default 2 s): the answers to what it sent last, as `socat -t` waits for them.
+        public var halfCloseLinger: Duration = .seconds(2)
+        /// Whether served clients get gaps, a lost pen and the close as visible lines in their
+        /// byte stream (consoles, the default). False for a channel that carries a protocol:
+        /// its bytes stay untouched, and a client that fell behind is closed instead of
+        /// reading a gap marker.
+        public var inBandNotices = true
 
         public init(
             name: String, log: LogConfiguration? = nil, scrollbackSize: Int = 1 << 20,

@@ -12,7 +12,8 @@ extension ChardevBroker {
     /// the pen rules refuse is dropped with one notice line per refused run. A refused attach
     /// (``BrokerError/consoleInUse(console:)`` and the like) writes `virtkit: MESSAGE` and
     /// closes. The session ends when the console closes, the socket fails, or the client
-    /// shuts its sending side (a read-only client keeps receiving after that).
+    /// shuts its sending side and ``Configuration/halfCloseLinger`` has passed (a read-only client
+    /// keeps receiving after that).
     ///
     /// The broker owns `socket` from this call on.
     public func serve(connectedSocket socket: SystemPackage.FileDescriptor, mode: ClientMode, label: String? = nil) async {
@@ -49,7 +50,8 @@ extension ChardevBroker {
         let link = brokerLink
         try? await channel.executeThenClose { inbound, outbound in
             await Self.session(
-                client: client, input: inbound, bytes: { Array($0.readableBytesView) },
+                client: client, input: inbound, bytes: { Array($0.readableBytesView) }, linger: configuration.halfCloseLinger,
+                inBand: configuration.inBandNotices,
                 output: { try await outbound.write(ByteBuffer(bytes: $0)) })
         }
         let served = channel.channel
@@ -70,7 +72,8 @@ extension ChardevBroker {
         output: @escaping @Sendable ([UInt8]) async throws -> Void
     ) async throws(BrokerError) where Input.Element == [UInt8] {
         let client = try await attach(mode, label: label)
-        await Self.session(client: client, input: input, bytes: { $0 }, output: output)
+        await Self.session(client: client, input: input, bytes: { $0 }, linger: configuration.halfCloseLinger,
+                           inBand: configuration.inBandNotices, output: output)
         await client.detach()
     }
 
@@ -79,19 +82,29 @@ extension ChardevBroker {
         case consoleClosed
         case outputFailed
         case inputEnded
+        case lingerOver
     }
 
     /// Pumps both ways until the console closes, the socket fails, or a writing client's
     /// input ends.
     private static func session<Input: AsyncSequence & Sendable>(
-        client: BrokerClient, input: Input, bytes: @escaping @Sendable (Input.Element) -> [UInt8],
+        client: BrokerClient, input: Input, bytes: @escaping @Sendable (Input.Element) -> [UInt8], linger: Duration, inBand: Bool,
         output: @escaping @Sendable ([UInt8]) async throws -> Void
     ) async {
         await withTaskGroup(of: SessionEnd.self) { group in
             group.addTask {
                 for await element in client.output {
+                    let bytes: [UInt8]
+                    switch (element, inBand) {
+                    case (_, true): bytes = element.terminalBytes
+                    case (.bytes(let raw), false): bytes = raw
+                    // A protocol stream with a hole in it is broken: the client is closed.
+                    case (.gap, false): return .outputFailed
+                    case (.penLost, false): continue
+                    case (.closed, false): return .consoleClosed
+                    }
                     do {
-                        try await output(element.terminalBytes)
+                        try await output(bytes)
                     } catch {
                         return .outputFailed
                     }
@@ -109,7 +122,7 @@ extension ChardevBroker {
                         } catch {
                             guard !refused else { continue }
                             refused = true
-                            try? await output(BrokerOutput.notice("\(error)"))
+                            if inBand { try? await output(BrokerOutput.notice("\(error)")) }
                         }
                     }
                 } catch {
@@ -118,8 +131,18 @@ extension ChardevBroker {
                 return .inputEnded
             }
             while let end = await group.next() {
-                // An observer that shut its sending side still wants output.
-                if end == .inputEnded, !client.mode.mayWrite { continue }
+                // An observer that shut its sending side still wants output; a writer that
+                // did (`socat`, a piped `virtkit console`) gets the answers to what it sent
+                // for the linger period, then the session ends.
+                if end == .inputEnded {
+                    if client.mode.mayWrite {
+                        group.addTask {
+                            try? await Task.sleep(for: linger)
+                            return .lingerOver
+                        }
+                    }
+                    continue
+                }
                 break
             }
             group.cancelAll()

@@ -52,6 +52,23 @@ public struct DaemonClient: Sendable {
         return String(decoding: answer.body, as: UTF8.self)
     }
 
+    public func chardevs(_ name: String) async throws(APIError) -> [ChardevInfo] { try await call(.GET, APIPath.chardevs(name)) }
+
+    /// The QEMU log of `name`, or chardev `device`'s log (with its rotated files first when `all`).
+    public func log(_ name: String, device: String?, all: Bool) async throws(APIError) -> [UInt8] {
+        let path = APIPath.log(name, device: device) + (all ? "?all=true" : "")
+        let answer = try await http.send(method: .GET, path: path, body: nil, contentType: "")
+        try check(answer)
+        return answer.body
+    }
+
+    /// One guest agent command as JSON text; the agent's reply as JSON text (empty: none waited for).
+    public func agentCommand(_ name: String, _ request: AgentCommandRequest) async throws(APIError) -> String {
+        guard let data = try? JSONEncoder().encode(request) else { throw APIError(.internalError, "cannot encode request") }
+        let reply: [String: String] = try await call(.POST, APIPath.agent(name), body: Array(data))
+        return reply["reply"] ?? ""
+    }
+
     func post<B: Encodable>(_ name: String, _ action: DomainAction, _ body: B) async throws(APIError) -> DomainSummary {
         guard let data = try? JSONEncoder().encode(body) else { throw APIError(.internalError, "cannot encode request") }
         return try await call(.POST, APIPath.action(name, action), body: Array(data), contentType: "application/json")

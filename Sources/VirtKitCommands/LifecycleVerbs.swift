@@ -23,7 +23,7 @@ struct Start: AsyncParsableCommand {
 struct Shutdown: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "shutdown", abstract: "Shut a domain (or --all running domains) down gracefully.")
     @OptionGroup var connection: ConnectionOptions
-    @Option(help: "acpi (the power button).") var mode: ShutdownRequest.Mode = .acpi
+    @Option(help: "acpi (the power button) or agent (the guest agent's guest-shutdown).") var mode: ShutdownRequest.Mode = .acpi
     @Option(help: "Seconds to wait for the guest before forcing it off.") var timeout: Double = 60
     @Flag(name: .customLong("no-wait"), help: "Return once the request is sent, as virsh does.") var noWait = false
     @Flag(help: "Every running domain, in parallel.") var all = false

@@ -14,6 +14,7 @@ public struct VirtKitCommand: AsyncParsableCommand {
             Define.self, Undefine.self, List.self, Start.self, Shutdown.self, Destroy.self, Reboot.self,
             Suspend.self, Resume.self, DumpXML.self, DomState.self, DomInfo.self,
             Monitor.self, QEMUMonitorCommand.self, MonitorPorts.self,
+            Console.self, Channel.self, Log.self, QEMUAgentCommand.self, GuestAgentVerb.self,
             DomXMLToNative.self, DomXMLNormalize.self, Validate.self,
         ]
     )

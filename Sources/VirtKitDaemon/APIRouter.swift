@@ -39,6 +39,7 @@ enum APIRouter {
             await answer { json(try await hypervisor.monitorInfo(name: try name(context))) }
         }
         addStreamRoutes(router, hypervisor: hypervisor)
+        addConsoleRoutes(router, hypervisor: hypervisor)
         router.get("/v1/domains/:name/xml") { request, context in
             await answer {
                 let inactive = request.uri.queryParameters["inactive"].map { $0 == "true" || $0 == "1" } ?? false

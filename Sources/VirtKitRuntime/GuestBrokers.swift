@@ -64,7 +64,26 @@ final class GuestBrokers: Sendable {
                 throw error
             }
         }
+        linkNames(entries.map(\.record), guestDirectory: guestDirectory)
         return GuestBrokers(entries: entries)
+    }
+
+    /// `console/NAME[.MODE]` -> `ALIAS[.MODE]` for every other name of a chardev (`console0`, a
+    /// channel's target name) and `default` for the default console, so a client that knows
+    /// only the name connects without asking the API.
+    private static func linkNames(_ records: [BrokeredChardev], guestDirectory: String) {
+        let fallback = BrokeredChardev.defaultConsole(records)?.alias
+        for record in records {
+            var names = record.names.filter { $0 != record.alias && !$0.contains("/") && !$0.hasPrefix(".") }
+            if record.alias == fallback { names.append("default") }
+            for name in names {
+                for mode in BrokeredChardev.modeSuffixes {
+                    let link = BrokeredChardev.consoleSocket(guestDirectory: guestDirectory, alias: name, mode: mode)
+                    unlink(link)
+                    _ = symlink(record.alias + (mode.isEmpty ? "" : "." + mode), link)
+                }
+            }
+        }
     }
 
     private static func startOne(_ record: BrokeredChardev, guestName: String, guestDirectory: String,
@@ -82,6 +101,7 @@ final class GuestBrokers: Sendable {
             throw HostError("nothing to connect to for chardev", record.alias, .invalidArgument)
         }
         var configuration = ChardevBroker.Configuration(name: "\(guestName) \(record.alias)", scrollbackSize: record.scrollback)
+        configuration.inBandNotices = record.role != "channel" && record.role != "guestfwd"
         if let log = record.log {
             let path = FilePath(log)
             if let parent = path.removingLastComponent() as FilePath? { try AtomicFile.makeDirectory(parent) }

@@ -34,11 +34,11 @@ extension Hypervisor {
     public func shutdown(name: String, request: ShutdownRequest) async throws(APIError) -> DomainSummary {
         let guest = try running(name)
         if request.mode == .agent {
-            throw APIError(.configUnsupported,
-                           "unsupported configuration: shutdown --mode agent needs the guest agent client, not in this version; use --mode acpi")
+            try await guest.agentShutdown()
+        } else {
+            await guest.pressPowerButton()
         }
         let timeout = Duration.milliseconds(Int64(max(request.timeoutSeconds, 0) * 1000))
-        await guest.pressPowerButton()
         if request.wait {
             await guest.finishShutdown(timeout: timeout)
             _ = await guest.waitForExit(timeout: nil)

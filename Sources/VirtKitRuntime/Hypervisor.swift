@@ -106,6 +106,7 @@ public actor Hypervisor {
             let guest = RunningGuest(domain: domain, status: current, qmp: qmp, layout: layout, logger: logger,
                                      onExit: exitHandler(name: status.name, id: status.id))
             await guest.watch()
+            await guest.refreshChannelStates()
             if let records = status.brokered, !records.isEmpty,
                let brokers = try? await GuestBrokers.start(
                    records: records, guestName: status.name, guestDirectory: status.guestDirectory,

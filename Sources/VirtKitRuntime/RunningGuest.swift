@@ -4,6 +4,7 @@ import Synchronization
 import SystemPackage
 import VirtKitAPI
 import VirtKitDomain
+import VirtKitGuestAgent
 import VirtKitHost
 import VirtKitMonitor
 import VirtKitQMP
@@ -28,6 +29,8 @@ public actor RunningGuest {
     private(set) var monitor: MonitorServer?
     /// The console brokers of the chardevs virtkitd is QEMU's peer on.
     private(set) var brokers: GuestBrokers?
+    /// The guest agent client, over the agent channel's broker (made at first use).
+    var agentClient: GuestAgent.Client?
     /// Told once, after the process is gone and its files are cleaned up.
     private let onExit: @Sendable (DomainStateReason) async -> Void
 
@@ -89,6 +92,20 @@ public actor RunningGuest {
         default:
             break
         }
+    }
+
+    /// Reads which virtio channels the guest holds open from `query-chardev`'s `frontend-open`
+    /// (as libvirt does on a reconnect): VSERPORT_CHANGE events sent while no daemon listened
+    /// are lost.
+    func refreshChannelStates() async {
+        guard let chardevs = try? await qmp.queryChardev() else { return }
+        var states: [String: Bool] = [:]
+        for chardev in chardevs where chardev.label.hasPrefix("char") {
+            if let name = channelName(alias: String(chardev.label.dropFirst("char".count))) {
+                states[name] = chardev.frontendOpen
+            }
+        }
+        update { $0.channels.merge(states) { _, new in new } }
     }
 
     /// Takes over the guest's console brokers (stopped when QEMU exits).
@@ -156,7 +173,7 @@ public actor RunningGuest {
         return nil
     }
 
-    private func update(_ change: (inout GuestStatus) -> Void) {
+    func update(_ change: (inout GuestStatus) -> Void) {
         let status = statusBox.withLock { status in
             change(&status)
             return status
@@ -236,6 +253,8 @@ public actor RunningGuest {
     private func processExited() async {
         await monitor?.stop()
         monitor = nil
+        await agentClient?.close()
+        agentClient = nil
         await brokers?.stop()
         brokers = nil
         await qmp.close()

@@ -1,0 +1,54 @@
+import VirtKitAPI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Copies standard input to a console or channel socket and the socket to standard output.
+///
+/// Ends when the server closes, when `escape` (Ctrl-] on a terminal) is typed, or, for
+/// standard input that ends (a pipe), once the server closes after the answers to what was
+/// sent (virtkitd ends the session a short linger after the client's half-close).
+enum ByteRelay {
+    static func run(socket: Int32, escape: UInt8?, sendInput: Bool) {
+        var inputOpen = sendInput || escape != nil
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            var fds = [pollfd(fd: socket, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: 0, events: inputOpen ? Int16(POLLIN) : 0, revents: 0)]
+            let ready = poll(&fds, inputOpen ? 2 : 1, -1)
+            if ready < 0 { if errno == EINTR { continue } else { return } }
+            if fds[0].revents != 0 {
+                let n = read(socket, &buffer, buffer.count)
+                if n <= 0 { return }
+                guard (try? writeAll(1, buffer[0..<n])) != nil else { return }
+            }
+            guard inputOpen, fds[1].revents != 0 else { continue }
+            let n = read(0, &buffer, buffer.count)
+            if n <= 0 {
+                inputOpen = false
+                if sendInput { shutdown(socket, Int32(SHUT_WR)) }
+                continue
+            }
+            var chunk = buffer[0..<n]
+            var leave = false
+            if let escape, let stop = chunk.firstIndex(of: escape) {
+                chunk = chunk[..<stop]
+                leave = true
+            }
+            if sendInput, !chunk.isEmpty {
+                guard (try? writeAll(socket, chunk)) != nil else { return }
+            }
+            if leave { return }
+        }
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>) throws {
+        var rest = bytes
+        while !rest.isEmpty {
+            let n = rest.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw APIError(.operationFailed, "write failed: \(String(cString: strerror(errno)))") }
+            rest = rest.dropFirst(n)
+        }
+    }
+}
