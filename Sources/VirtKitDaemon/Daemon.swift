@@ -43,7 +43,9 @@ public struct Daemon: Sendable {
         let probe = AcceleratorProbe(cachePath: layout.stateDirectory.appending("kvm-probe.json"),
                                      guestDirectory: guestDirectory, logger: logger)
         let monitorSettings = try MonitorSettings.load(layout.configDirectory.appending("monitor.conf"))
+        let consoleSettings = try ConsoleSettings.load(layout.configDirectory.appending("console.conf"))
         let hypervisor = Hypervisor(layout: layout, logger: logger, accelerators: probe, monitorSettings: monitorSettings,
+                                    consoleSettings: consoleSettings,
                                     socketGroup: socketGroup)
         try await hypervisor.load()
 

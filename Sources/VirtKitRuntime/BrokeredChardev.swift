@@ -32,6 +32,9 @@ public struct BrokeredChardev: Codable, Sendable, Equatable {
     /// Bytes of scrollback replayed to a new client (consoles 1 MiB, channels none: a late
     /// client of a protocol must not read old answers).
     public var scrollback: Int
+    /// The log's rotation (console.conf's max_size and max_backups at start).
+    public var logMaxSize: Int?
+    public var logMaxBackups: Int?
 
     /// The directory of per-mode client sockets: `console/ALIAS`, `.ro`, `.force`, `.shared`.
     public static func consoleDirectory(guestDirectory: String) -> String { guestDirectory + "/console" }
@@ -46,11 +49,12 @@ public struct BrokeredChardev: Codable, Sendable, Equatable {
 
     /// The chardevs of `domain` that virtkitd will be the peer of, before QEMU starts.
     static func plan(domain: Domain, builder: QEMUCommandLineBuilder, guestDirectory: String,
-                     logDirectory: FilePath) -> [BrokeredChardev] {
+                     logDirectory: FilePath, settings: ConsoleSettings = ConsoleSettings()) -> [BrokeredChardev] {
         var result: [BrokeredChardev] = []
         let logs = logDirectory.appending(domain.name)
         for entry in QEMUCommandLineBuilder.aliasedChardevs(domain.devices) {
-            var record = BrokeredChardev(alias: entry.alias, role: entry.kind, names: [entry.alias], scrollback: 1 << 20)
+            var record = BrokeredChardev(alias: entry.alias, role: entry.kind, names: [entry.alias],
+                                         scrollback: settings.scrollbackSize)
             switch entry.chardev.source {
             case .pty:
                 break
@@ -76,6 +80,8 @@ public struct BrokeredChardev: Codable, Sendable, Equatable {
             }
             if record.targetName != "org.qemu.guest_agent.0" {
                 record.log = logs.appending(entry.alias + ".log").string
+                record.logMaxSize = settings.maxSize
+                record.logMaxBackups = settings.maxBackups
             }
             result.append(record)
         }

@@ -105,7 +105,7 @@ final class GuestBrokers: Sendable {
         if let log = record.log {
             let path = FilePath(log)
             if let parent = path.removingLastComponent() as FilePath? { try AtomicFile.makeDirectory(parent) }
-            configuration.log = .init(path: path)
+            configuration.log = .init(path: path, maxSize: record.logMaxSize ?? 2 << 20, maxBackups: record.logMaxBackups ?? 3)
         }
         let broker: ChardevBroker
         do {

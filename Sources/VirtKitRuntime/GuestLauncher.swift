@@ -20,6 +20,8 @@ struct GuestLauncher {
     let logger: Logger
     /// The group the sockets VirtKit creates for QEMU are given to (then 0660); nil: 0600.
     var socketGroup: gid_t?
+    /// Log rotation and scrollback of the console brokers.
+    var consoleSettings = ConsoleSettings()
 
     /// The paths the command-line builder uses for guest `id`.
     func paths(id: Int, name: String) -> QEMUPaths {
@@ -65,7 +67,7 @@ struct GuestLauncher {
 
         var brokered = BrokeredChardev.plan(
             domain: runDomain, builder: QEMUCommandLineBuilder(paths: paths, mode: .start(firstFD: 3)),
-            guestDirectory: paths.domainDirectory, logDirectory: layout.logDirectory)
+            guestDirectory: paths.domainDirectory, logDirectory: layout.logDirectory, settings: consoleSettings)
         var opened: [(descriptor: FileDescriptor, planned: PlannedDescriptor)] = []
         var createdSockets: [String] = []
         // The listeners of brokered sockets' own paths, by alias, until the brokers take them.

@@ -34,13 +34,17 @@ public actor Hypervisor {
     let logger: Logger
     let accelerators: AcceleratorProbe
     let monitorSettings: MonitorSettings
+    /// console.conf: log rotation and scrollback of the console brokers.
+    let consoleSettings: ConsoleSettings
     /// `--socket-group`: the group guest sockets (and the API socket) are shared with, 0660.
     let socketGroup: gid_t?
     var records: [String: Record] = [:]
     var nextID = 1
 
     public init(layout: RuntimeLayout, logger: Logger, accelerators: AcceleratorProbe,
-                monitorSettings: MonitorSettings = MonitorSettings(), socketGroup: gid_t? = nil) {
+                monitorSettings: MonitorSettings = MonitorSettings(), consoleSettings: ConsoleSettings = ConsoleSettings(),
+                socketGroup: gid_t? = nil) {
+        self.consoleSettings = consoleSettings
         self.socketGroup = socketGroup
         self.layout = layout
         self.logger = logger
@@ -48,7 +52,9 @@ public actor Hypervisor {
         self.monitorSettings = monitorSettings
     }
 
-    var launcher: GuestLauncher { GuestLauncher(layout: layout, logger: logger, socketGroup: socketGroup) }
+    var launcher: GuestLauncher {
+        GuestLauncher(layout: layout, logger: logger, socketGroup: socketGroup, consoleSettings: consoleSettings)
+    }
 
     // MARK: - Start-up
 

@@ -28,33 +28,63 @@ public struct MonitorSettings: Sendable, Equatable {
 
     public static func parse(_ text: String, file: String) throws(APIError) -> MonitorSettings {
         var settings = MonitorSettings()
+        for entry in try ConfFile.entries(text, file: file) {
+            switch entry.key {
+            case "base_port":
+                settings.basePort = try entry.integer(in: 1...65435, "a port from 1 to 65435")
+            case "tcp":
+                settings.tcp = try entry.boolean()
+            default:
+                throw entry.unknown(known: "base_port, tcp")
+            }
+        }
+        return settings
+    }
+}
+
+/// The `key = value` lines of VirtKit's configuration files (`#` starts a comment; values may
+/// be quoted), each with its `file:line` for errors.
+enum ConfFile {
+    struct Entry {
+        let key: String
+        let value: String
+        /// `file:line`.
+        let location: String
+
+        func integer(in range: ClosedRange<Int>, _ what: String) throws(APIError) -> Int {
+            guard let number = Int(value), range.contains(number) else {
+                throw APIError(.configUnsupported, "\(location): \(key) must be \(what), got '\(value)'")
+            }
+            return number
+        }
+
+        func boolean() throws(APIError) -> Bool {
+            switch value {
+            case "yes", "on", "1", "true": return true
+            case "no", "off", "0", "false": return false
+            default: throw APIError(.configUnsupported, "\(location): \(key) must be yes or no, got '\(value)'")
+            }
+        }
+
+        func unknown(known: String) -> APIError {
+            APIError(.configUnsupported, "\(location): unknown setting '\(key)' (known: \(known))")
+        }
+    }
+
+    static func entries(_ text: String, file: String) throws(APIError) -> [Entry] {
+        var entries: [Entry] = []
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             let trimmed = line.trimmingSpaces
             if trimmed.isEmpty { continue }
-            let where_ = "\(file):\(index + 1)"
+            let location = "\(file):\(index + 1)"
             let parts = trimmed.split(separator: "=", maxSplits: 1).map { $0.trimmingSpaces }
             guard parts.count == 2 else {
-                throw APIError(.configUnsupported, "\(where_): expected 'key = value', got '\(trimmed)'")
+                throw APIError(.configUnsupported, "\(location): expected 'key = value', got '\(trimmed)'")
             }
-            let value = parts[1].trimmingCharacters(quotes: true)
-            switch parts[0] {
-            case "base_port":
-                guard let port = Int(value), (1...65435).contains(port) else {
-                    throw APIError(.configUnsupported, "\(where_): base_port must be a port from 1 to 65435, got '\(value)'")
-                }
-                settings.basePort = port
-            case "tcp":
-                switch value {
-                case "yes", "on", "1", "true": settings.tcp = true
-                case "no", "off", "0", "false": settings.tcp = false
-                default: throw APIError(.configUnsupported, "\(where_): tcp must be yes or no, got '\(value)'")
-                }
-            default:
-                throw APIError(.configUnsupported, "\(where_): unknown setting '\(parts[0])' (known: base_port, tcp)")
-            }
+            entries.append(Entry(key: parts[0], value: parts[1].trimmingCharacters(quotes: true), location: location))
         }
-        return settings
+        return entries
     }
 }
 
