@@ -1,8 +1,8 @@
 #!/bin/bash
 # The README's main job: build the test guest, start a session virtkitd (unless one runs), define
 # and start the bundled demo domain (serial console on a pty, guest agent channel, echo channel),
-# show the console's ready line and a round trip through the echo channel, then shut the guest
-# down cleanly and leave nothing behind. Run `sudo Scripts/setup.sh && swift build` first.
+# show the console's log, two console clients at once, round trips through the echo channel and
+# the guest agent, then shut the guest down through the agent and leave nothing behind. Run `sudo Scripts/setup.sh && swift build` first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${VIRTKIT_BIN:-.build/debug}
@@ -36,47 +36,57 @@ cleanup() {
 trap cleanup EXIT
 virtkit list --all >/dev/null
 
-echo "== define and start the demo domain (paused, so the console misses nothing)"
+echo "== define and start the demo domain (virtkitd logs its console from the first byte)"
 virtkit undefine demo >/dev/null 2>&1 || true
 virtkit define "$XML"
-virtkit start demo --paused
-PTY=$(virtkit dumpxml demo | sed -n "/<serial type='pty'>/,/<\/serial>/s|.*<source path='\([^']*\)'/>.*|\1|p" | head -1)
-[ -n "$PTY" ] || { echo "demo: no pty in the live XML" >&2; exit 1; }
-echo "serial console on $PTY"
+virtkit start demo
 virtkit list
 
-python3 - "$PTY" "$ECHO_SOCKET" "$BIN/virtkit" <<'PY'
-import os, socket, subprocess, sys, time, tty
-pty, echo_path, virtkit = sys.argv[1:4]
-fd = os.open(pty, os.O_RDWR | os.O_NOCTTY)
-tty.setraw(fd)
-subprocess.run([virtkit, "resume", "demo"], check=True)
-start, seen = time.time(), b""
-while b"VIRTKIT-GUEST-READY" not in seen:
-    if time.time() - start > 90:
-        sys.exit("demo: no ready line on the console within 90 s; got: %r" % seen[-400:])
-    seen += os.read(fd, 4096)
-line = [l for l in seen.decode(errors="replace").splitlines() if "VIRTKIT-GUEST-READY" in l][0]
-print("console: %s (%.1f s after resume)" % (line.strip(), time.time() - start))
+began=$(date +%s)
+until virtkit log demo serial0 | grep -aq VIRTKIT-GUEST-READY; do
+    if [ $(( $(date +%s) - began )) -gt 90 ]; then
+        echo "demo: no ready line on the console within 90 s; the log ends:" >&2
+        virtkit log demo serial0 | tail -c 400 >&2
+        exit 1
+    fi
+    sleep 0.2
+done
+echo "console log: $(virtkit log demo serial0 | tr -d '\r' | grep -a VIRTKIT-GUEST-READY | head -1)"
+
+echo "== two console clients at once: a watcher (--readonly) and a typist"
+watch=$(mktemp)
+virtkit console demo --readonly > "$watch" &
+watcher=$!
+printf 'echo typed-into-the-console-$((6*7))\n' | virtkit console demo | tr -d '\r' | grep -a '^typed-into-the-console-42$'
+kill "$watcher" 2>/dev/null || true
+wait "$watcher" 2>/dev/null || true
+grep -aq 'typed-into-the-console-42' "$watch" && echo "the watcher saw it too (and, joining late, the boot from the scrollback: $(grep -ac . "$watch") lines)"
+rm -f "$watch"
+
+echo "== the echo channel, through virtkitd (virtkit channel) and straight at its socket"
+echo 'hello from the host' | virtkit channel demo org.example.echo
+python3 - "$ECHO_SOCKET" <<'PY'
+import socket, sys
 s = socket.socket(socket.AF_UNIX)
-s.connect(echo_path)
+s.connect(sys.argv[1])
 s.settimeout(30)
-s.sendall(b"hello from the host\n")
+s.sendall(b"hello again\n")
 reply = b""
 while not reply.endswith(b"\n"):
     chunk = s.recv(4096)
     if not chunk:
         break
     reply += chunk
-print("echo channel: sent 'hello from the host', guest answered %r" % reply.decode().strip())
-if reply.strip() != b"ECHO:HELLO FROM THE HOST":
+print("socket %s: guest answered %r" % (sys.argv[1], reply.decode().strip()))
+if reply.strip() != b"ECHO:HELLO AGAIN":
     sys.exit("demo: unexpected echo reply")
-s.close()
-os.close(fd)
 PY
 
+echo "== the guest agent"
+virtkit guest-agent demo ping
+virtkit guest-agent demo osinfo
 virtkit dominfo demo
-echo "== clean shutdown (ACPI power button)"
-virtkit shutdown demo --timeout 60
+echo "== clean shutdown through the guest agent"
+virtkit shutdown demo --mode agent --timeout 60
 virtkit domstate --reason demo
 echo "== demo done"
