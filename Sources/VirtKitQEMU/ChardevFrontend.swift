@@ -58,14 +58,19 @@ enum ChardevFrontend {
         case .guestfwd(let address, let port):
             var netdev = JSONObject()
             netdev.add("type", "user")
-            var forward = JSONObject()
-            forward.add("str", "tcp:\(address):\(UInt16(truncatingIfNeeded: port))-chardev:\(chardevID)")
-            netdev.addRaw("guestfwd", "[" + forward.string + "]")
+            netdev.addRaw("guestfwd", "[" + guestForwardRule(address: address, port: port, chardevID: chardevID) + "]")
             netdev.add("id", alias)
             return ["-netdev", netdev.string]
         case .xenChannel, .noneChannel:
             throw QEMUCommandLineError("unsupported configuration: channel target type is not supported by QEMU")
         }
         return ["-device", device.string]
+    }
+
+    /// One entry of a `-netdev user` `guestfwd` array: `{"str":"tcp:ADDRESS:PORT-chardev:ID"}`.
+    static func guestForwardRule(address: String, port: UInt32, chardevID: String) -> String {
+        var forward = JSONObject()
+        forward.add("str", "tcp:\(address):\(UInt16(truncatingIfNeeded: port))-chardev:\(chardevID)")
+        return forward.string
     }
 }

@@ -108,12 +108,14 @@ enum DeviceArguments {
         return Int(last.value) - 97
     }
 
-    /// User-mode networking, as a real start runs it.
-    static func interfaces(_ domain: Domain) -> [String] {
+    /// User-mode networking, as a real start runs it; `guestForwards` (``ChardevFrontend/guestForwardRule(address:port:chardevID:)``
+    /// entries) go on the first NIC's netdev.
+    static func interfaces(_ domain: Domain, guestForwards: [String] = []) -> [String] {
         var args: [String] = []
         for (i, nic) in domain.devices.interfaces.enumerated() {
             var netdev = JSONObject()
             netdev.add("type", "user")
+            if i == 0 && !guestForwards.isEmpty { netdev.addRaw("guestfwd", "[" + guestForwards.joined(separator: ",") + "]") }
             netdev.add("id", "hostnet\(i)")
             var device = JSONObject()
             device.add("driver", nic.model == "virtio" ? "virtio-net-pci" : (nic.model ?? "rtl8139"))

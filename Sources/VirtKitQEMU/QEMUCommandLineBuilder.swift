@@ -80,11 +80,23 @@ public struct QEMUCommandLineBuilder: Sendable {
         if let cmdline = domain.os.cmdline { argv += ["-append", cmdline] }
         argv += DeviceArguments.controllers(domain)
         argv += DeviceArguments.disks(domain)
-        argv += DeviceArguments.interfaces(domain)
+        // libvirt gives each guestfwd channel a `-netdev user` of its own, with no NIC: QEMU
+        // warns that it has no peer and the guest can never reach it. A real start puts the
+        // forwards on the first NIC's netdev instead, where the guest's TCP goes.
+        var guestForwards: [String] = []
+        if case .start = mode, !devices.interfaces.isEmpty {
+            for entry in aliased {
+                guard case .guestfwd(let address, let port) = entry.chardev.target else { continue }
+                guestForwards.append(ChardevFrontend.guestForwardRule(address: address, port: port,
+                                                                      chardevID: Self.chardevID(entry.alias)))
+            }
+        }
+        argv += DeviceArguments.interfaces(domain, guestForwards: guestForwards)
         for entry in aliased {
             let backend = ChardevBackend(unixPath: entry.unixPath, descriptors: planner?.byAlias[entry.alias], paths: paths)
             let id = Self.chardevID(entry.alias)
             argv += try backend.arguments(for: entry.chardev, id: id)
+            if !guestForwards.isEmpty, case .guestfwd = entry.chardev.target { continue }
             argv += try ChardevFrontend.arguments(for: entry.chardev, alias: entry.alias, chardevID: id, domain: domain)
         }
         argv += DeviceArguments.trailing(domain)
