@@ -37,9 +37,9 @@ struct GuestHarness {
                          guestDirectory: FilePath(Self.guestDirectory), deadline: deadline, logger: logger)
     }
 
-    func hypervisor(probe: AcceleratorProbe? = nil) async throws -> Hypervisor {
+    func hypervisor(probe: AcceleratorProbe? = nil, consoleSettings: ConsoleSettings = ConsoleSettings()) async throws -> Hypervisor {
         let probe = probe ?? self.probe()
-        let hypervisor = Hypervisor(layout: layout, logger: logger, accelerators: probe)
+        let hypervisor = Hypervisor(layout: layout, logger: logger, accelerators: probe, consoleSettings: consoleSettings)
         try await hypervisor.load()
         return hypervisor
     }

@@ -9,9 +9,16 @@ import Glibc
 final class SocketReader {
     let descriptor: FileDescriptor
     private(set) var received: [UInt8] = []
+    /// Every byte read so far, matched or not.
+    private(set) var transcript: [UInt8] = []
 
     init(connectingTo path: String) throws {
         descriptor = try UnixSocket.connect(to: FilePath(path))
+    }
+
+    /// Reads `descriptor`, an already connected socket, which the reader closes when it goes.
+    init(descriptor: FileDescriptor) {
+        self.descriptor = descriptor
     }
 
     deinit { try? descriptor.close() }
@@ -52,6 +59,7 @@ final class SocketReader {
                 let n = read(descriptor.rawValue, &buffer, buffer.count)
                 if n <= 0 { return false }
                 received += buffer[0..<n]
+                transcript += buffer[0..<n]
             }
         }
         return false
