@@ -13,6 +13,7 @@ public enum APIPath {
     public static let version = "/v1/version"
     public static func chardevs(_ name: String) -> String { domain(name) + "/chardevs" }
     public static func agent(_ name: String) -> String { domain(name) + "/agent" }
+    public static func devices(_ name: String, attach: Bool) -> String { domain(name) + (attach ? "/devices/attach" : "/devices/detach") }
     /// The domain's QEMU log, or a chardev's log with `device`.
     public static func log(_ name: String, device: String?) -> String {
         domain(name) + "/log" + (device.map { "/" + escape($0) } ?? "")

@@ -69,6 +69,12 @@ public struct DaemonClient: Sendable {
         return reply["reply"] ?? ""
     }
 
+    /// Hot-plugs (or unplugs) the device `xml` describes.
+    public func device(_ name: String, xml: String, attach: Bool) async throws(APIError) {
+        let _: [String: String] = try await call(.POST, APIPath.devices(name, attach: attach), body: Array(xml.utf8),
+                                                 contentType: "application/xml")
+    }
+
     func post<B: Encodable>(_ name: String, _ action: DomainAction, _ body: B) async throws(APIError) -> DomainSummary {
         guard let data = try? JSONEncoder().encode(body) else { throw APIError(.internalError, "cannot encode request") }
         return try await call(.POST, APIPath.action(name, action), body: Array(data), contentType: "application/json")

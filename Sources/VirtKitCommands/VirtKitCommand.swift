@@ -15,6 +15,7 @@ public struct VirtKitCommand: AsyncParsableCommand {
             Suspend.self, Resume.self, DumpXML.self, DomState.self, DomInfo.self,
             Monitor.self, QEMUMonitorCommand.self, MonitorPorts.self,
             Console.self, Channel.self, Log.self, QEMUAgentCommand.self, GuestAgentVerb.self,
+            AttachDevice.self, DetachDevice.self,
             DomXMLToNative.self, DomXMLNormalize.self, Validate.self,
         ]
     )

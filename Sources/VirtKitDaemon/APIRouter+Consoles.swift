@@ -12,6 +12,7 @@ import VirtKitRuntime
 /// | `GET /v1/domains/{name}/chardevs` | the chardevs virtkitd serves, with their client sockets |
 /// | `GET /v1/domains/{name}/log[/{device}]` | the QEMU log, or a chardev's log (`?all=true`: rotated files first) |
 /// | `POST /v1/domains/{name}/agent` | one guest agent command (`{"command": JSON, "timeout": -1}`) |
+/// | `POST /v1/domains/{name}/devices/attach`, `.../detach` | hot-plug or unplug one chardev device (its XML) |
 extension APIRouter {
     static func addConsoleRoutes(_ router: Router<BasicRequestContext>, hypervisor: Hypervisor) {
         router.get("/v1/domains/:name/chardevs") { _, context in
@@ -24,6 +25,20 @@ extension APIRouter {
                     let path = try await hypervisor.logPath(name: try name(context), device: device)
                     let all = request.uri.queryParameters["all"].map { $0 == "true" || $0 == "1" } ?? false
                     return try logResponse(path, withBackups: all)
+                }
+            }
+        }
+        for (route, attach) in [("/v1/domains/:name/devices/attach", true), ("/v1/domains/:name/devices/detach", false)] {
+            router.post(RouterPath(route)) { request, context in
+                await answer {
+                    let name = try name(context)
+                    let xml = try await collect(request)
+                    if attach {
+                        try await hypervisor.attachDevice(name: name, xml: xml)
+                    } else {
+                        try await hypervisor.detachDevice(name: name, xml: xml)
+                    }
+                    return json([attach ? "attached" : "detached": name])
                 }
             }
         }

@@ -124,6 +124,16 @@ public struct QEMUCommandLineBuilder: Sendable {
         return aliased
     }
 
+    /// The device of `chardev` as `device_add` takes it (the JSON of its `-device`), for a
+    /// hot-plug. A chardev whose front end is not one device (a guestfwd rule) is refused.
+    public static func hotplugDevice(_ chardev: Chardev, alias: String, domain: Domain) throws(QEMUCommandLineError) -> String {
+        let arguments = try ChardevFrontend.arguments(for: chardev, alias: alias, chardevID: chardevID(alias), domain: domain)
+        guard arguments.count == 2, arguments[0] == "-device" else {
+            throw QEMUCommandLineError("unsupported configuration: this device cannot be hot-plugged: its front end is not a device")
+        }
+        return arguments[1]
+    }
+
     /// The socket path a UNIX chardev uses: its own, or for a path-less virtio channel the one
     /// libvirt generates (`<channel dir>/<name>`, or `vioser-CC-BB-PP.sock` without a name).
     public func unixPath(_ chardev: Chardev) -> String? {

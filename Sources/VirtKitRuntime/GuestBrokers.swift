@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import SystemPackage
 import VirtKitBroker
@@ -23,6 +24,35 @@ final class GuestBrokers: Sendable {
 
     private init(entries: [Entry]) {
         self.entries = entries
+    }
+
+    /// These brokers and a hot-plugged one (its name links made).
+    func adding(_ entry: Entry, guestDirectory: String) -> GuestBrokers {
+        let all = entries + [entry]
+        Self.linkNames(all.map(\.record), guestDirectory: guestDirectory)
+        return GuestBrokers(entries: all)
+    }
+
+    /// These brokers without `alias` (hot-unplugged), whose broker the caller stops.
+    func removing(_ alias: String) -> GuestBrokers {
+        GuestBrokers(entries: entries.filter { $0.record.alias != alias })
+    }
+
+    /// Stops one broker: its listeners, the broker, its socket files and name links.
+    static func stop(_ entry: Entry, guestDirectory: String) async {
+        for listener in entry.listeners { await listener.stop() }
+        await entry.broker.stop()
+        if let path = entry.record.path { UnixSocket.remove(at: FilePath(path)) }
+        for name in entry.record.names + ["default"] {
+            for mode in BrokeredChardev.modeSuffixes {
+                let socket = BrokeredChardev.consoleSocket(guestDirectory: guestDirectory, alias: name, mode: mode)
+                if name == entry.record.alias { UnixSocket.remove(at: FilePath(socket)) } else {
+                    // Only a link that points at this chardev.
+                    if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: socket),
+                       target == entry.record.alias + (mode.isEmpty ? "" : "." + mode) { unlink(socket) }
+                }
+            }
+        }
     }
 
     /// The broker a client names `name` (an alias, `console0`, a channel's target name), or
@@ -86,7 +116,7 @@ final class GuestBrokers: Sendable {
         }
     }
 
-    private static func startOne(_ record: BrokeredChardev, guestName: String, guestDirectory: String,
+    static func startOne(_ record: BrokeredChardev, guestName: String, guestDirectory: String,
                                  socketGroup: gid_t?, logger: Logger, listening: FileDescriptor?) async throws(HostError) -> Entry {
         var listening = listening
         defer { try? listening?.close() }

@@ -73,6 +73,16 @@ extension Hypervisor {
         try await running(name).agentCommand(json: request.command, timeout: GuestAgent.Client.Timeout(libvirt: request.timeout))
     }
 
+    /// virsh attach-device (live): one chardev device hot-plugged into running guest `name`.
+    public func attachDevice(name: String, xml: String) async throws(APIError) {
+        try await running(name).attachDevice(xml: xml, settings: consoleSettings)
+    }
+
+    /// virsh detach-device (live).
+    public func detachDevice(name: String, xml: String) async throws(APIError) {
+        try await running(name).detachDevice(xml: xml)
+    }
+
     /// libvirt's error for a device name that is unknown, or known but not served by virtkitd.
     func notServed(_ domain: Domain, name: String, device: String?, what: String) -> APIError {
         guard let device else {

@@ -93,10 +93,12 @@ public actor Hypervisor {
     private func reattach(_ status: GuestStatus) async {
         nextID = max(nextID, status.id + 1)
         let alive = status.process.isAlive && status.process.arguments.contains(status.uuid)
-        var domain = records[status.name]?.domain
-        if domain == nil, let xml = AtomicFile.read(layout.guestDirectory(id: status.id, name: status.name).appending("domain.xml")) {
+        // The live definition the run keeps (with hot-plugged devices), else the saved one.
+        var domain: Domain?
+        if let xml = AtomicFile.read(FilePath(status.guestDirectory).appending("domain.xml")) {
             domain = try? DomainParser.define(xml: String(decoding: xml, as: UTF8.self))
         }
+        if domain == nil { domain = records[status.name]?.domain }
         guard alive, let domain else {
             logger.info("guest \(status.name) is gone: cleaning up", metadata: ["pid": "\(status.process.pid)"])
             GuestFiles.remove(status: status, layout: layout)

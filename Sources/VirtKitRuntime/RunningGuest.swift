@@ -17,7 +17,9 @@ import Glibc
 /// stop ladder. An actor: its operations run on its own executor; the status is also kept in a
 /// `Mutex` so that the hypervisor can read a snapshot without waiting behind a stop ladder.
 public actor RunningGuest {
-    public let domain: Domain
+    /// The live definition: as started, plus the devices hot-plugged since.
+    nonisolated public var domain: Domain { domainBox.withLock { $0 } }
+    private let domainBox: Mutex<Domain>
     let layout: RuntimeLayout
     let logger: Logger
     private let statusBox: Mutex<GuestStatus>
@@ -36,7 +38,7 @@ public actor RunningGuest {
 
     init(domain: Domain, status: GuestStatus, qmp: QMP.Client, layout: RuntimeLayout, logger: Logger,
          onExit: @escaping @Sendable (DomainStateReason) async -> Void) {
-        self.domain = domain
+        self.domainBox = Mutex(domain)
         self.statusBox = Mutex(status)
         self.qmp = qmp
         self.layout = layout
@@ -106,6 +108,23 @@ public actor RunningGuest {
             }
         }
         update { $0.channels.merge(states) { _, new in new } }
+    }
+
+    /// Replaces the live definition (a hot-plug) and saves it in the run directory, where a
+    /// re-attach reads it.
+    func setLiveDomain(_ domain: Domain) {
+        domainBox.withLock { $0 = domain }
+        let path = FilePath(snapshot.guestDirectory).appending("domain.xml")
+        do {
+            try AtomicFile.write(DomainFormatter.format(domain), to: path, durable: false)
+        } catch {
+            logger.error("cannot save the live definition: \(error)", metadata: ["domain": "\(domain.name)"])
+        }
+    }
+
+    /// Replaces the console brokers (a hot-plug added or removed one).
+    func setBrokers(_ brokers: GuestBrokers) {
+        self.brokers = brokers
     }
 
     /// Takes over the guest's console brokers (stopped when QEMU exits).
