@@ -38,6 +38,11 @@ public final class BrokerClient: Sendable {
         try await lease.write(bytes)
     }
 
+    /// Frees the pen if this client holds it, staying attached (it will not type again).
+    public func releasePen() async {
+        await lease.releasePen()
+    }
+
     /// Leaves the console: frees the pen if this client held it and ends ``output``.
     /// Calling it again does nothing.
     public func detach() async {
@@ -79,6 +84,11 @@ final class ClientLease: Sendable {
         } catch {
             throw error as? BrokerError ?? .stopped(console: link.console)
         }
+    }
+
+    func releasePen() async {
+        let (link, id) = (link, id)
+        try? await link.eventLoop.submit { link.core.value.releasePen(id) }.get()
     }
 
     func detach() async {

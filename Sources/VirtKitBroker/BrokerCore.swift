@@ -157,6 +157,12 @@ final class BrokerCore {
     }
 
     /// Forgets client `id`: frees the pen if it held it, ends its pending wait.
+    /// Gives up the pen, if client `id` holds it, while the client stays attached (its input
+    /// ended: it will not type again).
+    func releasePen(_ id: Int) {
+        pen.release(id)
+    }
+
     func detach(_ id: Int) {
         guard let slot = slots.removeValue(forKey: id) else { return }
         pen.release(id)

@@ -136,6 +136,8 @@ extension ChardevBroker {
                 // for the linger period, then the session ends.
                 if end == .inputEnded {
                     if client.mode.mayWrite {
+                        // A client that will not type again does not keep others from it.
+                        await client.releasePen()
                         group.addTask {
                             try? await Task.sleep(for: linger)
                             return .lingerOver
