@@ -135,23 +135,45 @@ extension BrokerTests {
         }
 
         /// Sends one HMP command to QEMU's monitor socket (retrying while QEMU starts listening).
+        /// Runs one HMP command and waits for the monitor's prompt after it (a busy QEMU may
+        /// take its time to accept the connection), polling without blocking a thread.
         static func sendMonitorCommand(_ command: String, socketPath: String) async throws {
-            var lastError: any Error = TestFailure("no monitor socket at \(socketPath)")
-            for _ in 0..<250 {
-                do {
-                    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                        .connect(unixDomainSocketPath: socketPath).get()
-                    try await channel.writeAndFlush(ByteBuffer(string: command + "\n")).get()
-                    // Give the monitor the line before hanging up: wait for its answer prompt.
-                    try await Task.sleep(for: .milliseconds(200))
-                    try await channel.close()
-                    return
-                } catch {
-                    lastError = error
+            let deadline = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < deadline {
+                let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+                guard fd >= 0 else { throw TestFailure("socket: \(errno)") }
+                defer { close(fd) }
+                var address = sockaddr_un()
+                address.sun_family = sa_family_t(AF_UNIX)
+                withUnsafeMutableBytes(of: &address.sun_path) { raw in
+                    for (i, byte) in socketPath.utf8.prefix(raw.count - 1).enumerated() { raw[i] = byte }
+                }
+                let connected = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+                }
+                guard connected == 0 else {
                     try await Task.sleep(for: .milliseconds(20))
+                    continue
+                }
+                _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+                let line = Array((command + "\n").utf8)
+                guard Glibc.write(fd, line, line.count) == line.count else { continue }
+                var answer: [UInt8] = []
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                // The banner's prompt, then the one after the command's output.
+                while ContinuousClock.now < deadline {
+                    let n = Glibc.read(fd, &buffer, buffer.count)
+                    if n > 0 {
+                        answer += buffer[0..<n]
+                        if String(decoding: answer, as: UTF8.self).components(separatedBy: "(qemu) ").count >= 3 { return }
+                    } else if n == 0 {
+                        break
+                    } else {
+                        try await Task.sleep(for: .milliseconds(10))
+                    }
                 }
             }
-            throw lastError
+            throw TestFailure("the monitor at \(socketPath) did not take '\(command)' within 60 s")
         }
     }
 }
