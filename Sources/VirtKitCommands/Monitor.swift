@@ -65,13 +65,7 @@ struct Monitor: AsyncParsableCommand {
     }
 
     static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>) throws {
-        var rest = bytes
-        while !rest.isEmpty {
-            let n = rest.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw APIError(.operationFailed, "monitor connection lost: \(String(cString: strerror(errno)))") }
-            rest = rest.dropFirst(n)
-        }
+        try ByteRelay.writeAll(fd, bytes)
     }
 }
 

@@ -26,8 +26,7 @@ public struct ConsoleSettings: Sendable, Equatable {
 
     /// Reads `path`; defaults when it does not exist; an error naming file, line and value otherwise.
     public static func load(_ path: FilePath) throws(APIError) -> ConsoleSettings {
-        guard let bytes = AtomicFile.read(path) else { return ConsoleSettings() }
-        return try parse(String(decoding: bytes, as: UTF8.self), file: path.string)
+        try ConfFile.load(path, default: ConsoleSettings(), parse: parse)
     }
 
     public static func parse(_ text: String, file: String) throws(APIError) -> ConsoleSettings {

@@ -22,8 +22,7 @@ public struct MonitorSettings: Sendable, Equatable {
 
     /// Reads `path`; defaults when it does not exist; an error naming file, line and value otherwise.
     public static func load(_ path: FilePath) throws(APIError) -> MonitorSettings {
-        guard let bytes = AtomicFile.read(path) else { return MonitorSettings() }
-        return try parse(String(decoding: bytes, as: UTF8.self), file: path.string)
+        try ConfFile.load(path, default: MonitorSettings(), parse: parse)
     }
 
     public static func parse(_ text: String, file: String) throws(APIError) -> MonitorSettings {
@@ -69,6 +68,13 @@ enum ConfFile {
         func unknown(known: String) -> APIError {
             APIError(.configUnsupported, "\(location): unknown setting '\(key)' (known: \(known))")
         }
+    }
+
+    /// The settings in the file at `path`, `fallback` when there is none.
+    static func load<Settings>(_ path: FilePath, default fallback: Settings,
+                               parse: (String, String) throws(APIError) -> Settings) throws(APIError) -> Settings {
+        guard let bytes = AtomicFile.read(path) else { return fallback }
+        return try parse(String(decoding: bytes, as: UTF8.self), path.string)
     }
 
     static func entries(_ text: String, file: String) throws(APIError) -> [Entry] {
