@@ -139,7 +139,11 @@ let package = Package(
         .executableTarget(name: "virtkitd", dependencies: ["VirtKitDaemon"]),
         .executableTarget(
             name: "virtkit-bench",
-            dependencies: ["VirtKitDomain", "VirtKitQEMU"],
+            dependencies: [
+                "VirtKitDomain", "VirtKitQEMU", "VirtKitBroker", "VirtKitHost",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             path: "Benchmarks/virtkit-bench"
         ),
         // Golden files and cases live under Tests/Golden and Tests/ConformanceTests/Cases and are

@@ -1,4 +1,6 @@
 // virtkit-bench: prints figures, never asserts. Run with `swift run -c release virtkit-bench [FILE]`.
+// `virtkit-bench broker [--mib N] [--runs R] ...` measures the console broker against QEMU instead
+// (BrokerBench.swift; Benchmarks/compare-broker.sh builds and runs it).
 //
 // In-library: define (parse + defaults + validate) + write back + build the argv, on one domain,
 // as many times as fit in a few seconds; prints domains per second and microseconds per domain.
@@ -27,6 +29,10 @@ func readFile(_ path: String) -> String? {
         bytes.append(contentsOf: buffer[0..<n])
     }
     return String(decoding: bytes, as: UTF8.self)
+}
+
+if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "broker" {
+    exit(BrokerBench.main(Array(CommandLine.arguments.dropFirst(2))))
 }
 
 let path = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : "Benchmarks/ten-chardevs.xml"
