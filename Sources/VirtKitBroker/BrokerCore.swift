@@ -13,6 +13,10 @@ final class BrokerCore {
         var queue: ClientQueue
         /// The consumer waiting for output, when its queue was empty.
         var waiter: EventLoopPromise<BrokerOutput?>?
+        /// A served socket the output is written to directly (instead of a waiting consumer).
+        var socket: Channel?
+        /// The socket is being closed: nothing more is written to it.
+        var socketClosing = false
 
         init(mode: ClientMode, queue: ClientQueue) {
             self.mode = mode
@@ -173,8 +177,55 @@ final class BrokerCore {
         logger.debug("console client detached", metadata: ["console": "\(console)", "client": "\(id)"])
     }
 
+    /// Attaches a served socket's client (``ServedSocketHandler``): its output is written to
+    /// `channel` by ``pump(_:)``.
+    func attach(socket channel: Channel, mode: ClientMode, label: String?) -> Result<Int, BrokerError> {
+        switch attach(mode: mode, label: label) {
+        case .success(let ticket):
+            slots[ticket.id]?.socket = channel
+            return .success(ticket.id)
+        case .failure(let error):
+            return .failure(error)
+        }
+    }
+
+    /// Writes client `id`'s waiting output to its socket while the socket takes it.
+    func pump(_ id: Int) {
+        if let slot = slots[id] { pump(slot) }
+    }
+
+    private func pump(_ slot: Slot) {
+        guard let channel = slot.socket, !slot.socketClosing else { return }
+        let inBand = configuration.inBandNotices
+        var wrote = false
+        while channel.isWritable, let output = slot.queue.pop() {
+            var close = false
+            let bytes: [UInt8]
+            switch (output, inBand) {
+            case (.bytes(let raw), _): bytes = raw
+            case (.closed, true): bytes = output.terminalBytes; close = true
+            case (_, true): bytes = output.terminalBytes
+            case (.penLost, false): continue
+            // A protocol stream with a hole in it is broken: the client is closed.
+            case (.gap, false), (.closed, false): bytes = []; close = true
+            }
+            if close {
+                // Closed once all that was written has gone out (a close drops pending writes).
+                slot.socketClosing = true
+                channel.writeAndFlush(ByteBuffer(bytes: bytes)).whenComplete { _ in channel.close(promise: nil) }
+                return
+            }
+            if !bytes.isEmpty {
+                channel.write(ByteBuffer(bytes: bytes), promise: nil)
+                wrote = true
+            }
+        }
+        if wrote { channel.flush() }
+    }
+
     /// Hands client `slot` its next output if it is waiting for some.
     private func deliver(_ slot: Slot) {
+        if slot.socket != nil { return pump(slot) }
         guard let waiter = slot.waiter, let output = slot.queue.pop() else { return }
         slot.waiter = nil
         waiter.succeed(output)

@@ -33,14 +33,10 @@ public final class BrokerListener: Sendable {
         do {
             let server = try await ServerBootstrap(group: link.eventLoop)
                 .childChannelOption(.allowRemoteHalfClosure, value: true)
+                .childChannelOption(.autoRead, value: false)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        guard link.core.value.register(served: channel) else {
-                            throw BrokerError.stopped(console: link.console)
-                        }
-                        let wrapped = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                        // One unstructured task per connection: it lives as long as the client.
-                        Task { await accept(wrapped, broker: broker, mode: mode) }
+                        try ChardevBroker.serveOnLoop(channel, core: link.core.value, mode: mode, label: nil)
                     }
                 }
                 .withBoundSocket(socket.rawValue).get()
@@ -50,22 +46,5 @@ public final class BrokerListener: Sendable {
             let code = (error as? IOError).map { Errno(rawValue: $0.errnoCode) } ?? .ioError
             throw .peerSetupFailed(console: link.console, what: "listening for clients", errno: code)
         }
-    }
-
-    /// Attaches one connection, or tells it why not and closes it.
-    private static func accept(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, broker: ChardevBroker,
-                               mode: ClientMode) async {
-        let client: BrokerClient
-        do {
-            client = try await broker.attach(mode)
-        } catch {
-            let link = broker.brokerLink
-            let raw = channel.channel
-            try? await raw.writeAndFlush(ByteBuffer(string: "virtkit: \(error)\r\n"))
-            try? await raw.close()
-            try? await link.eventLoop.submit { link.core.value.unregister(served: raw) }.get()
-            return
-        }
-        await broker.serve(channel: channel, client: client)
     }
 }

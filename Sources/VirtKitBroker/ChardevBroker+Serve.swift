@@ -17,46 +17,34 @@ extension ChardevBroker {
     ///
     /// The broker owns `socket` from this call on.
     public func serve(connectedSocket socket: SystemPackage.FileDescriptor, mode: ClientMode, label: String? = nil) async {
-        let client: BrokerClient
-        do {
-            client = try await attach(mode, label: label)
-        } catch {
-            _ = try? socket.writeAll(Array("virtkit: \(error)\r\n".utf8))
-            try? socket.close()
-            return
-        }
         let link = brokerLink
-        let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
         do {
-            channel = try await ClientBootstrap(group: link.eventLoop)
+            let channel = try await ClientBootstrap(group: link.eventLoop)
                 .channelOption(.allowRemoteHalfClosure, value: true)
-                .withConnectedSocket(socket.rawValue) { channel in
+                .channelOption(.autoRead, value: false)
+                .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        guard link.core.value.register(served: channel) else { throw BrokerError.stopped(console: link.console) }
-                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                        try Self.serveOnLoop(channel, core: link.core.value, mode: mode, label: label)
                     }
                 }
+                .withConnectedSocket(socket.rawValue).get()
+            try? await channel.closeFuture.get()
         } catch {
             // NIO owns (and has closed) the socket whether or not the bootstrap succeeded.
-            await client.detach()
-            return
         }
-        await serve(channel: channel, client: client)
     }
 
-    /// Serves an attached client over a registered socket channel until either side ends,
-    /// then unregisters the channel and detaches the client.
-    func serve(channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, client: BrokerClient) async {
-        let link = brokerLink
-        try? await channel.executeThenClose { inbound, outbound in
-            await Self.session(
-                client: client, input: inbound, bytes: { Array($0.readableBytesView) }, linger: configuration.halfCloseLinger,
-                inBand: configuration.inBandNotices,
-                output: { try await outbound.write(ByteBuffer(bytes: $0)) })
+    /// Sets up a served socket's channel on the broker's loop: attached under the pen rules
+    /// with a ``ServedSocketHandler``, or told why not (`virtkit: MESSAGE`) and closed.
+    static func serveOnLoop(_ channel: Channel, core: BrokerCore, mode: ClientMode, label: String?) throws {
+        guard core.register(served: channel) else { throw BrokerError.stopped(console: core.configuration.name) }
+        switch core.attach(socket: channel, mode: mode, label: label) {
+        case .success(let id):
+            try channel.pipeline.syncOperations.addHandler(ServedSocketHandler(core: core, id: id, mode: mode))
+        case .failure(let error):
+            core.unregister(served: channel)
+            try channel.pipeline.syncOperations.addHandler(RefusalHandler(message: "virtkit: \(error)\r\n"))
         }
-        let served = channel.channel
-        try? await link.eventLoop.submit { link.core.value.unregister(served: served) }.get()
-        await client.detach()
     }
 
     /// Serves one client over any byte transport (an upgraded HTTP connection, a WebSocket):

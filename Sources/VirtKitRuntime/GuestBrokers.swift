@@ -132,6 +132,9 @@ final class GuestBrokers: Sendable {
         }
         var configuration = ChardevBroker.Configuration(name: "\(guestName) \(record.alias)", scrollbackSize: record.scrollback)
         configuration.inBandNotices = record.role != "channel" && record.role != "guestfwd"
+        // A channel carries data at the guest's full rate: a client falling behind for a few
+        // milliseconds must not lose its stream (consoles keep the default 256 KiB).
+        if !configuration.inBandNotices { configuration.clientQueueLimit = 4 << 20 }
         if let log = record.log {
             let path = FilePath(log)
             if let parent = path.removingLastComponent() as FilePath? { try AtomicFile.makeDirectory(parent) }
