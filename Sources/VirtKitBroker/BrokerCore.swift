@@ -77,6 +77,12 @@ final class BrokerCore {
         log?.append(bytes[...])
         ring.append(bytes[...])
         for slot in slots.values {
+            // A socket that keeps up takes the read buffer itself: shared, not copied, and no
+            // queue on the way. Only a backlog goes through the queue (in order, bounded).
+            if let channel = slot.socket, !slot.socketClosing, slot.queue.isEmpty, channel.isWritable {
+                channel.writeAndFlush(buffer, promise: nil)
+                continue
+            }
             slot.queue.push(bytes)
             deliver(slot)
         }
