@@ -65,6 +65,13 @@ struct GuestLauncher {
             throw APIError(.systemError, "Cannot check QEMU binary \(emulator): \(Errno(rawValue: errno).description)")
         }
 
+        // Where a start spends its time, at debug level: `virtkitd --log-level debug`.
+        let clock = ContinuousClock()
+        let began = clock.now
+        func phase(_ name: String) {
+            logger.debug("start phase", metadata: ["domain": "\(domain.name)", "phase": "\(name)",
+                                                   "ms": "\((clock.now - began) / .milliseconds(1))"])
+        }
         var brokered = BrokeredChardev.plan(
             domain: runDomain, builder: QEMUCommandLineBuilder(paths: paths, mode: .start(firstFD: 3)),
             guestDirectory: paths.domainDirectory, logDirectory: layout.logDirectory, settings: consoleSettings)
@@ -140,6 +147,7 @@ struct GuestLauncher {
         }
         defer { try? log.close() }
 
+        phase("prepared")
         let pid: pid_t
         do {
             pid = try ProcessSpawner.spawn(
@@ -169,7 +177,9 @@ struct GuestLauncher {
         let monitorPath = paths.domainDirectory + "/monitor.sock"
         let qmp: QMP.Client
         do {
+            phase("spawned")
             qmp = try await QMP.Client.connect(unixPath: monitorPath, timeout: .seconds(60))
+            phase("qmp connected")
         } catch {
             // QEMU that dies at start closes the monitor before its greeting: give its stderr.
             throw await fail("process exited while connecting to monitor")
@@ -187,6 +197,7 @@ struct GuestLauncher {
         for index in brokered.indices.reversed() where brokered[index].peerSocket == nil {
             if let pty = ptys[brokered[index].alias] { brokered[index].pty = pty } else { brokered.remove(at: index) }
         }
+        phase("query-chardev")
         let brokers: GuestBrokers
         do {
             let listening = servedListeners
@@ -198,6 +209,7 @@ struct GuestLauncher {
             throw await fail("cannot serve the consoles: \(error)")
         }
 
+        phase("brokers")
         var status = GuestStatus(
             name: domain.name, uuid: domain.uuid, id: id, process: identity, emulator: emulator,
             accelerator: runDomain.virtType == .kvm ? "kvm" : "tcg", monitorPath: monitorPath,
@@ -219,11 +231,14 @@ struct GuestLauncher {
         let guest = RunningGuest(domain: domain, status: status, qmp: qmp, layout: layout, logger: logger, onExit: onExit)
         await guest.adopt(brokers)
         await guest.watch()
+        phase("status")
         await guest.startMonitor(plan: monitorPlan)
+        phase("monitor")
         GuestFiles.linkByName(layout: layout, name: domain.name, guestDirectory: guestDirectory)
         if !paused {
             do {
                 try await guest.resume()
+                phase("cont")
             } catch {
                 await guest.destroy()
                 throw APIError(.operationFailed, "cannot start CPUs of domain '\(domain.name)': \(error.message)")
