@@ -134,7 +134,7 @@ let package = Package(
         // starts in half the time of a dynamic one).
         .executableTarget(
             name: "virtkit", dependencies: ["VirtKitCommands"],
-            linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "--start-group", "-Xlinker", "-l_FoundationCollections", "-Xlinker", "-l_FoundationCShims", "-Xlinker", "--end-group"])]
+            linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xclang-linker", "-no-pie", "-Xlinker", "--start-group", "-Xlinker", "-l_FoundationCollections", "-Xlinker", "-l_FoundationCShims", "-Xlinker", "--end-group"])]
         ),
         .executableTarget(name: "virtkitd", dependencies: ["VirtKitDaemon"]),
         .executableTarget(

@@ -47,22 +47,80 @@ struct QEMUMonitorCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runVerb {
-            let text = command.joined(separator: " ")
             let socket = try await MonitorSocketFinder(connection: connection, domain: domain).connect(.command)
             defer { try? socket.close() }
-            _ = try socket.writeAll(Array((text + "\n").utf8))
-            var answer: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = try buffer.withUnsafeMutableBytes { try socket.read(into: $0) }
-                if n == 0 { break }
-                answer += buffer[0..<n]
+            if try !Self.exchange(socket: socket, command: command.joined(separator: " "), hmp: hmp, pretty: pretty) {
+                throw ExitCode(1)
             }
-            // HMP answers in QEMU's \r\n lines; a terminal or a pipe wants \n, and one at the end.
-            var output = String(decoding: answer, as: UTF8.self).replacing("\r\n", with: "\n").trimmingSpaces
-            if !hmp && pretty { output = JSONIndenter.indent(output).trimmingSpaces }
-            print(output)
-            if !hmp, output.hasPrefix("{\"error\"") { throw ExitCode(1) }
+        }
+    }
+
+    /// Sends the command, prints the answer; false for a QMP error answer.
+    static func exchange(socket: FileDescriptor, command: String, hmp: Bool, pretty: Bool) throws -> Bool {
+        _ = try socket.writeAll(Array((command + "\n").utf8))
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = try buffer.withUnsafeMutableBytes { try socket.read(into: $0) }
+            if n == 0 { break }
+            answer += buffer[0..<n]
+        }
+        // HMP answers in QEMU's \r\n lines; a terminal or a pipe wants \n, and one at the end.
+        // Bytes, not String and print: in a binary this size the first dynamic cast (print
+        // makes one) scans every protocol conformance, a millisecond of a one-shot command.
+        var bytes = answer.withoutCarriageReturnsBeforeNewlines.trimmedOfWhitespace
+        if !hmp && pretty {
+            bytes = Array(JSONIndenter.indent(String(decoding: bytes, as: UTF8.self)).trimmingSpaces.utf8)
+        }
+        try ByteRelay.writeAll(1, (bytes + [UInt8(ascii: "\n")])[...])
+        return hmp || !bytes.starts(with: Array("{\"error\"".utf8))
+    }
+
+    /// The common one-shot case without the argument parser or the concurrency runtime (a
+    /// process that lives for one command spends most of its time starting up):
+    /// `qemu-monitor-command [-c URI] [--hmp] [--pretty] NAME CMD...` whose guest's command
+    /// socket is reachable through `by-name`. Returns the exit status, or nil for anything
+    /// else (then the full parser runs, with its checks and messages).
+    static func fastPath(_ arguments: [String]) -> Int32? {
+        let arguments = VirtKitCommand.connectionAfterVerb(arguments)
+        guard arguments.first == "qemu-monitor-command" else { return nil }
+        var connect: String?
+        var hmp = false
+        var pretty = false
+        var positional: [String] = []
+        // As the parser reads them: the flags anywhere, the rest NAME then CMD words.
+        var words = arguments.dropFirst()
+        while let word = words.first {
+            words = words.dropFirst()
+            switch word {
+            case "--hmp": hmp = true
+            case "--pretty": pretty = true
+            case "-c", "--connect":
+                guard let uri = words.first else { return nil }
+                connect = uri
+                words = words.dropFirst()
+            default:
+                if word.hasPrefix("-") { return nil }
+                positional.append(word)
+            }
+        }
+        guard let domain = positional.first, positional.count >= 2 else { return nil }
+        let rest = positional[...]
+        let environment = ProcessInfo.processInfo.environment
+        let address: DaemonAddress
+        if let connect {
+            guard let parsed = DaemonAddress(uri: connect) else { return nil }
+            address = parsed
+        } else {
+            address = DaemonAddress.fromEnvironment(environment) ?? .session
+        }
+        guard let socket = MonitorSocketFinder.direct(address: address, domain: domain, channel: .command) else { return nil }
+        defer { try? socket.close() }
+        do {
+            return try exchange(socket: socket, command: rest.dropFirst().joined(separator: " "), hmp: hmp, pretty: pretty) ? 0 : 1
+        } catch {
+            DomainFileReader.printLine(toStderr: "error: \(error)")
+            return 1
         }
     }
 }
@@ -75,14 +133,16 @@ struct MonitorSocketFinder {
 
     enum Channel { case interactive, command }
 
-    func connect(_ channel: Channel) async throws -> FileDescriptor {
-        let environment = ProcessInfo.processInfo.environment
-        let apiSocket = FilePath(connection.address.socketPath(environment: environment))
+    /// The channel's socket through `<run>/by-name/NAME`, when reachable (no API round trip).
+    static func direct(address: DaemonAddress, domain: String, channel: Channel) -> FileDescriptor? {
+        guard !domain.contains("/"), !domain.hasPrefix("."), !domain.isEmpty else { return nil }
+        let apiSocket = FilePath(address.socketPath(environment: ProcessInfo.processInfo.environment))
         let name = channel == .command ? "monitor-command.sock" : "monitor-interactive.sock"
-        if !domain.contains("/"), !domain.hasPrefix(".") {
-            let direct = apiSocket.removingLastComponent().appending("by-name").appending(domain).appending(name)
-            if let fd = try? UnixSocket.connect(to: direct) { return fd }
-        }
+        return try? UnixSocket.connect(to: apiSocket.removingLastComponent().appending("by-name").appending(domain).appending(name))
+    }
+
+    func connect(_ channel: Channel) async throws -> FileDescriptor {
+        if let fd = Self.direct(address: connection.address, domain: domain, channel: channel) { return fd }
         let info = try await connection.client().monitor(domain)
         guard let path = channel == .command ? info.commandSocket : info.interactiveSocket else {
             throw APIError(.operationFailed, "operation failed: domain '\(domain)' has no monitor socket")
@@ -140,5 +200,24 @@ extension String {
         while let c = s.first, c.isWhitespace { s.removeFirst() }
         while let c = s.last, c.isWhitespace { s.removeLast() }
         return String(s)
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// `\r\n` as `\n`.
+    var withoutCarriageReturnsBeforeNewlines: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(count)
+        for (i, byte) in enumerated() where !(byte == 0x0D && i + 1 < count && self[i + 1] == 0x0A) {
+            out.append(byte)
+        }
+        return out
+    }
+
+    /// Without leading and trailing spaces, tabs, CRs and LFs.
+    var trimmedOfWhitespace: [UInt8] {
+        let blank: Set<UInt8> = [0x20, 0x09, 0x0D, 0x0A]
+        guard let first = firstIndex(where: { !blank.contains($0) }), let last = lastIndex(where: { !blank.contains($0) }) else { return [] }
+        return Array(self[first...last])
     }
 }

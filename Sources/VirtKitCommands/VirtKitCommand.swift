@@ -40,6 +40,12 @@ extension VirtKitCommand {
 }
 
 extension VirtKitCommand {
+    /// The exit status of a command served without the argument parser and the concurrency
+    /// runtime (the one-shot `qemu-monitor-command`), or nil: run ``main(_:)``.
+    public static func fastPath(_ arguments: [String]) -> Int32? {
+        QEMUMonitorCommand.fastPath(arguments)
+    }
+
     /// virsh takes `-c URI` before the verb (`virsh -c URI list`); the verbs declare it, so it is
     /// moved behind the verb.
     static func connectionAfterVerb(_ arguments: [String]) -> [String] {
