@@ -9,18 +9,34 @@ import Glibc
 /// standard input that ends (a pipe), once the server closes after the answers to what was
 /// sent (virtkitd ends the session a short linger after the client's half-close).
 enum ByteRelay {
-    static func run(socket: Int32, escape: UInt8?, sendInput: Bool) {
+    /// What came from the server: its first bytes (up to 1 KiB) and how many in all.
+    struct Received {
+        var head: [UInt8] = []
+        var total = 0
+
+        /// Whether it was only virtkitd's refusal of the attach (`virtkit: the console of ...`).
+        var isRefusal: Bool {
+            total == head.count && head.starts(with: Array("virtkit: the console of ".utf8))
+                && head.suffix(2).elementsEqual([0x0D, 0x0A]) && !head.dropLast(2).contains(0x0A)
+        }
+    }
+
+    @discardableResult
+    static func run(socket: Int32, escape: UInt8?, sendInput: Bool) -> Received {
+        var received = Received()
         var inputOpen = sendInput || escape != nil
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             var fds = [pollfd(fd: socket, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: 0, events: inputOpen ? Int16(POLLIN) : 0, revents: 0)]
             let ready = poll(&fds, inputOpen ? 2 : 1, -1)
-            if ready < 0 { if errno == EINTR { continue } else { return } }
+            if ready < 0 { if errno == EINTR { continue } else { return received } }
             if fds[0].revents != 0 {
                 let n = read(socket, &buffer, buffer.count)
-                if n <= 0 { return }
-                guard (try? writeAll(1, buffer[0..<n])) != nil else { return }
+                if n <= 0 { return received }
+                if received.head.count < 1024 { received.head += buffer[0..<min(n, 1024 - received.head.count)] }
+                received.total += n
+                guard (try? writeAll(1, buffer[0..<n])) != nil else { return received }
             }
             guard inputOpen, fds[1].revents != 0 else { continue }
             let n = read(0, &buffer, buffer.count)
@@ -36,9 +52,9 @@ enum ByteRelay {
                 leave = true
             }
             if sendInput, !chunk.isEmpty {
-                guard (try? writeAll(socket, chunk)) != nil else { return }
+                guard (try? writeAll(socket, chunk)) != nil else { return received }
             }
-            if leave { return }
+            if leave { return received }
         }
     }
 

@@ -38,8 +38,11 @@ struct Console: AsyncParsableCommand {
             if terminal != nil {
                 DomainFileReader.printLine(toStderr: "Connected to domain '\(domain)'\r\nEscape character is ^] (Ctrl + ])\r")
             }
-            ByteRelay.run(socket: socket.rawValue, escape: terminal != nil ? Monitor.escape : nil, sendInput: mode != .readonly)
+            let received = ByteRelay.run(socket: socket.rawValue, escape: terminal != nil ? Monitor.escape : nil,
+                                         sendInput: mode != .readonly)
             if terminal != nil { DomainFileReader.printLine(toStderr: "\r") }
+            // Refused (the pen is held, too many clients): the message was shown; the status says so.
+            if received.isRefusal { throw ExitCode(1) }
         }
     }
 }
@@ -59,7 +62,7 @@ struct Channel: AsyncParsableCommand {
             let socket = try await ConsoleSocketFinder(connection: connection, domain: domain)
                 .connect(device: target, mode: force ? .force : .readwrite, channel: true)
             defer { try? socket.close() }
-            ByteRelay.run(socket: socket.rawValue, escape: nil, sendInput: true)
+            if ByteRelay.run(socket: socket.rawValue, escape: nil, sendInput: true).isRefusal { throw ExitCode(1) }
         }
     }
 }

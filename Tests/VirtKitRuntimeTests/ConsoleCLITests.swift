@@ -52,6 +52,16 @@ struct ConsoleCLITests {
         #expect(noAgentLog.0 == 1 && noAgentLog.2.contains("is not logged"), "\(noAgentLog)")
         let unknown = try DaemonProcessTests.cli(harness, ["console", "talk", "serial7"])
         #expect(unknown.0 == 1 && unknown.2 == "error: internal error: cannot find character device serial7\n", "\(unknown)")
+        // While a client holds the pen, a second read-write console is told so and exits 1.
+        do {
+            let holder = try SocketReader(connectingTo: harness.serialPath("talk"))
+            try holder.send("\n")
+            let second = try DaemonProcessTests.cli(harness, ["console", "talk"], input: "echo nope\n")
+            #expect(second.0 == 1 && second.1.contains("is in use by another client; use --force or --shared"), "\(second)")
+            let shared = try DaemonProcessTests.cli(harness, ["console", "talk", "--shared"], input: "echo shared-$((3*5))\n")
+            #expect(shared.0 == 0 && shared.1.contains("shared-15\r\n"), "\(shared.1.suffix(200))")
+            _ = holder
+        }
         let notChannel = try DaemonProcessTests.cli(harness, ["channel", "talk", "nope.channel"])
         #expect(notChannel.0 == 1 && notChannel.2 == "error: internal error: cannot find channel nope.channel\n", "\(notChannel)")
 
