@@ -187,7 +187,11 @@ extension RealQEMU {
                 let portSet: Set = [ports.monitor, ports.command]
                 let paths: Set = [configuration.interactiveSocketPath.string, configuration.commandSocketPath.string]
                 let listeners = server.endpoints.count
-                #expect(SocketCensus.take(ports: portSet, paths: paths) == SocketCensus(serverSide: listeners, clientSide: 0))
+                // Waited for, as below: the kernel's /proc/net tables can skip entries while
+                // other tests open and close sockets.
+                let started = try await SocketCensus.wait(
+                    for: SocketCensus(serverSide: listeners, clientSide: 0), ports: portSet, paths: paths)
+                #expect(started == SocketCensus(serverSide: listeners, clientSide: 0))
 
                 let tcpTargets = server.endpoints.filter { if case .tcp = $0.address { true } else { false } }.map(\.address)
                 let unixTargets = [configuration.interactiveSocketPath, configuration.commandSocketPath].map {
