@@ -191,7 +191,8 @@ extension RealQEMU {
                 // other tests open and close sockets.
                 let started = try await SocketCensus.wait(
                     for: SocketCensus(serverSide: listeners, clientSide: 0), ports: portSet, paths: paths)
-                #expect(started == SocketCensus(serverSide: listeners, clientSide: 0))
+                #expect(started == SocketCensus(serverSide: listeners, clientSide: 0),
+                        "\(server.endpoints)\n\(SocketCensus.explain(ports: portSet, paths: paths))")
 
                 let tcpTargets = server.endpoints.filter { if case .tcp = $0.address { true } else { false } }.map(\.address)
                 let unixTargets = [configuration.interactiveSocketPath, configuration.commandSocketPath].map {
@@ -225,7 +226,8 @@ extension RealQEMU {
 
                 let running = try await SocketCensus.wait(
                     for: SocketCensus(serverSide: listeners, clientSide: 0), ports: portSet, paths: paths)
-                #expect(running == SocketCensus(serverSide: listeners, clientSide: 0))
+                #expect(running == SocketCensus(serverSide: listeners, clientSide: 0),
+                        "\(server.endpoints)\n\(SocketCensus.explain(ports: portSet, paths: paths))")
                 await server.stop()
                 let stopped = try await SocketCensus.wait(
                     for: SocketCensus(serverSide: 0, clientSide: 0), ports: portSet, paths: paths)

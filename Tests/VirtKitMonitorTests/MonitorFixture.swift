@@ -79,7 +79,7 @@ struct SocketCensus: Equatable {
         var serverInodes = Set<String>()
         var clientInodes = Set<String>()
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-            let text = (try? String(contentsOfFile: table, encoding: .utf8)) ?? ""
+            let text = lossyText(table)
             for line in text.split(separator: "\n").dropFirst() {
                 let fields = line.split(separator: " ")
                 guard fields.count > 9 else { continue }
@@ -89,7 +89,7 @@ struct SocketCensus: Equatable {
                 if let remote, ports.contains(remote) { clientInodes.insert(String(fields[9])) }
             }
         }
-        let unixTable = (try? String(contentsOfFile: "/proc/net/unix", encoding: .utf8)) ?? ""
+        let unixTable = lossyText("/proc/net/unix")
         for line in unixTable.split(separator: "\n").dropFirst() {
             let fields = line.split(separator: " ")
             guard fields.count >= 8, paths.contains(String(fields[7])) else { continue }
@@ -105,6 +105,28 @@ struct SocketCensus: Equatable {
             if clientInodes.contains(inode) { census.clientSide += 1 }
         }
         return census
+    }
+
+    /// What the tables show for `ports` and `paths`, for a failure's message.
+    static func explain(ports: Set<Int>, paths: Set<String>) -> String {
+        var lines: [String] = []
+        for table in ["/proc/net/tcp", "/proc/net/tcp6", "/proc/net/unix"] {
+            let text = lossyText(table)
+            let rows = text.split(separator: "\n").filter { row in
+                paths.contains { row.hasSuffix(" " + $0) } || ports.contains { row.contains(String(format: ":%04X ", $0)) }
+            }
+            lines.append("\(table): \(text.utf8.count) bytes, \(rows.count) rows for ours: \(rows.prefix(8).joined(separator: " | "))")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// A /proc table as text; a socket name that is not UTF-8 (another process may bind one)
+    /// must not empty the whole table, as a strict UTF-8 read does.
+    private static func lossyText(_ path: String) -> String {
+        // Read to the end: /proc files report a size of 0.
+        guard let handle = FileHandle(forReadingAtPath: path) else { return "" }
+        defer { try? handle.close() }
+        return String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
     }
 
     private static func port(of field: Substring) -> Int? {
