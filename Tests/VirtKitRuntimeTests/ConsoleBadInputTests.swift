@@ -57,7 +57,7 @@ struct ConsoleBadInputTests {
         try stalled.close()
 
         // The guest's echo channel still answers, the monitor too.
-        let echo = try DaemonProcessTests.cli(harness, ["channel", "rough", "org.example.echo"], input: "still here\n")
+        let echo = try await DaemonProcessTests.cli(harness, ["channel", "rough", "org.example.echo"], input: "still here\n")
         #expect(echo.1 == "ECHO:STILL HERE\n", "\(echo)")
 
         // Every client is gone: the daemon holds what it held before (closes settle quickly).

@@ -24,23 +24,23 @@ struct ConsoleStreamTests {
         // Joining late, read-only: the boot comes from the scrollback.
         let watcher = try WebSocketProbe(socket: api, path: "/v1/domains/wsc/console/serial0/readonly")
         #expect(watcher.status == 101, "\(watcher.head)")
-        let (boot, _) = try watcher.receive(until: "VIRTKIT-GUEST-READY", timeout: 90)
+        let (boot, _) = try await watcher.receive(until: "VIRTKIT-GUEST-READY", timeout: 90)
         #expect(boot.contains("VIRTKIT-GUEST-READY"), "\(boot.suffix(300))")
 
         // The default console, read-write: typed lines reach the shell; the watcher sees them too.
         let typist = try WebSocketProbe(socket: api, path: "/v1/domains/wsc/console")
         #expect(typist.status == 101, "\(typist.head)")
         try typist.send(opcode: 0x1, Array("echo ws-$((3*3))-typed\n".utf8))
-        let (typed, _) = try typist.receive(until: "ws-9-typed", timeout: 20)
+        let (typed, _) = try await typist.receive(until: "ws-9-typed", timeout: 20)
         #expect(typed.contains("ws-9-typed"))
-        let (watched, _) = try watcher.receive(until: "ws-9-typed", timeout: 20)
+        let (watched, _) = try await watcher.receive(until: "ws-9-typed", timeout: 20)
         #expect(watched.contains("ws-9-typed"))
 
         // A virtio channel by its name: bytes in, the guest's answer out, untouched.
         let channel = try WebSocketProbe(socket: api, path: "/v1/domains/wsc/channel/org.example.echo")
         #expect(channel.status == 101, "\(channel.head)")
         try channel.send(opcode: 0x2, Array("over a websocket\n".utf8))
-        let (echo, _) = try channel.receive(until: "ECHO:OVER A WEBSOCKET\n", timeout: 20)
+        let (echo, _) = try await channel.receive(until: "ECHO:OVER A WEBSOCKET\n", timeout: 20)
         #expect(echo == "ECHO:OVER A WEBSOCKET\n", "\(echo)")
 
         let unknown = try WebSocketProbe(socket: api, path: "/v1/domains/wsc/console/serial9")

@@ -44,25 +44,31 @@ struct DaemonProcessTests {
         throw HarnessError("virtkitd did not answer: \(String(decoding: AtomicFile.read(harness.root.appending("virtkitd.out")) ?? [], as: UTF8.self))")
     }
 
-    /// Runs the virtkit CLI against the harness's daemon; (exit status, stdout, stderr).
-    static func cli(_ harness: GuestHarness, _ arguments: [String], input: String? = nil) throws -> (Int32, String, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try binary("virtkit"))
-        // virsh's order: -c URI before the verb.
-        process.arguments = ["-c", "virtkit+unix://" + harness.layout.socketPath.string] + arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        let stdin = Pipe()
-        process.standardInput = stdin
-        try process.run()
-        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-        try stdin.fileHandleForWriting.close()
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, stdout, stderr)
+    /// Runs the virtkit CLI against the harness's daemon; (exit status, stdout, stderr). The
+    /// process is waited for on a thread of its own: a test blocking the concurrency pool would
+    /// starve every in-process broker, fake agent and NIO-backed wait of the other tests.
+    static func cli(_ harness: GuestHarness, _ arguments: [String], input: String? = nil) async throws -> (Int32, String, String) {
+        let executable = try binary("virtkit")
+        let socket = harness.layout.socketPath.string
+        return try await OffPool.run {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            // virsh's order: -c URI before the verb.
+            process.arguments = ["-c", "virtkit+unix://" + socket] + arguments
+            let out = Pipe()
+            let err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            let stdin = Pipe()
+            process.standardInput = stdin
+            try process.run()
+            if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+            try stdin.fileHandleForWriting.close()
+            let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, stdout, stderr)
+        }
     }
 
     @Test("define and start through the CLI, kill -9 virtkitd, a new virtkitd re-attaches and stops the guest")
@@ -76,11 +82,11 @@ struct DaemonProcessTests {
         let file = harness.root.appending("guest.xml").string
         try AtomicFile.write(harness.domainXML(name: "survivor", uuid: uuid), to: FilePath(file))
 
-        let defined = try Self.cli(harness, ["define", file])
+        let defined = try await Self.cli(harness, ["define", file])
         #expect(defined.0 == 0 && defined.1 == "Domain 'survivor' defined from \(file)\n\n", "\(defined)")
-        let started = try Self.cli(harness, ["start", "survivor"])
+        let started = try await Self.cli(harness, ["start", "survivor"])
         #expect(started.0 == 0 && started.1 == "Domain 'survivor' started\n\n", "\(started)")
-        let listed = try Self.cli(harness, ["list"])
+        let listed = try await Self.cli(harness, ["list"])
         #expect(listed.1.contains(" 1    survivor   running"), "\(listed.1)")
         let qemu = try #require(try await client.info("survivor").pid)
 
@@ -98,20 +104,20 @@ struct DaemonProcessTests {
         // The re-attached QMP connection works.
         #expect(try await client2.perform(.suspend, "survivor").state == .paused)
         #expect(try await client2.perform(.resume, "survivor").state == .running)
-        let json = try Self.cli(harness, ["list", "--all", "--format", "json"])
+        let json = try await Self.cli(harness, ["list", "--all", "--format", "json"])
         let summaries = try JSONDecoder().decode([DomainSummary].self, from: Data(json.1.utf8))
         #expect(summaries == [DomainSummary(id: 1, name: "survivor", uuid: uuid, state: .running, reason: .booted)])
 
-        let destroyed = try Self.cli(harness, ["destroy", "survivor"])
+        let destroyed = try await Self.cli(harness, ["destroy", "survivor"])
         #expect(destroyed.0 == 0 && destroyed.1 == "Domain 'survivor' destroyed\n\n", "\(destroyed)")
         #expect(ProcessIdentity.of(pid: qemu) == nil)
         #expect(GuestHarness.processes(mentioning: uuid).isEmpty)
         #expect(harness.leftovers().isEmpty, "left: \(harness.leftovers())")
-        let domstate = try Self.cli(harness, ["domstate", "--reason", "survivor"])
+        let domstate = try await Self.cli(harness, ["domstate", "--reason", "survivor"])
         #expect(domstate.1 == "shut off (destroyed)\n")
 
         // Errors come back with the daemon's words and exit 1.
-        let missing = try Self.cli(harness, ["start", "nope"])
+        let missing = try await Self.cli(harness, ["start", "nope"])
         #expect(missing.0 == 1 && missing.2 == "error: Domain not found: no domain with matching name 'nope'\n", "\(missing)")
 
         // SIGTERM stops the daemon gracefully and removes its socket.
@@ -132,7 +138,7 @@ struct DaemonProcessTests {
         _ = try await client.start("stubborn", paused: true)
         let clock = ContinuousClock()
         let begin = clock.now
-        let file = try Self.cli(harness, ["shutdown", "stubborn", "--timeout", "1"])
+        let file = try await Self.cli(harness, ["shutdown", "stubborn", "--timeout", "1"])
         let elapsed = clock.now - begin
         #expect(file.0 == 0, "\(file)")
         #expect(file.1.contains("Domain 'stubborn' is being shutdown"))

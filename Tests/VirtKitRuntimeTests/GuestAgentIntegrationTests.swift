@@ -114,35 +114,35 @@ struct GuestAgentIntegrationTests {
         _ = try await client.start("agentcli", paused: true)
         let ping = #"{"execute":"guest-ping"}"#
 
-        let early = try DaemonProcessTests.cli(harness, ["qemu-agent-command", "agentcli", ping])
+        let early = try await DaemonProcessTests.cli(harness, ["qemu-agent-command", "agentcli", ping])
         #expect(early.0 == 1 && early.1.isEmpty && early.2 == "error: \(Self.notConnected)\n", "\(early)")
 
         _ = try await client.perform(.resume, "agentcli")
         try await Self.waitForAgentPort { try await client.info("agentcli") }
 
-        let pinged = try DaemonProcessTests.cli(harness, ["qemu-agent-command", "agentcli", ping])
+        let pinged = try await DaemonProcessTests.cli(harness, ["qemu-agent-command", "agentcli", ping])
         #expect(pinged.0 == 0 && pinged.1 == "{\"return\":{}}\n", "printed as the agent sent it: \(pinged)")
-        let info = try DaemonProcessTests.cli(harness, ["qemu-agent-command", "agentcli", #"{"execute":"guest-info"}"#])
+        let info = try await DaemonProcessTests.cli(harness, ["qemu-agent-command", "agentcli", #"{"execute":"guest-info"}"#])
         #expect(info.0 == 0 && info.1.hasSuffix("}\n") && !info.1.dropLast().contains("\n"), "one line: \(info)")
         let infoReturn = try Self.object(info.1)["return"] as? [String: Any]
         #expect(infoReturn?["version"] is String, "\(info)")
-        let pretty = try DaemonProcessTests.cli(harness, ["qemu-agent-command", "agentcli", "--pretty", #"{"execute":"guest-get-osinfo"}"#])
+        let pretty = try await DaemonProcessTests.cli(harness, ["qemu-agent-command", "agentcli", "--pretty", #"{"execute":"guest-get-osinfo"}"#])
         #expect(pretty.0 == 0 && pretty.1.contains("\n    \"id\": \"virtkit-guest\""), "indented: \(pretty)")
         #expect((try Self.object(pretty.1)["return"] as? [String: Any])?["machine"] as? String == "x86_64", "\(pretty)")
-        let hostname = try DaemonProcessTests.cli(harness, ["guest-agent", "agentcli", "hostname"])
+        let hostname = try await DaemonProcessTests.cli(harness, ["guest-agent", "agentcli", "hostname"])
         #expect(hostname.0 == 0 && hostname.1 == "virtkit-guest\n", "\(hostname)")
-        let pingVerb = try DaemonProcessTests.cli(harness, ["guest-agent", "agentcli", "ping"])
+        let pingVerb = try await DaemonProcessTests.cli(harness, ["guest-agent", "agentcli", "ping"])
         #expect(pingVerb.0 == 0 && pingVerb.1 == "The guest agent answered.\n", "\(pingVerb)")
 
         // Frozen: the timeout's message on stderr, exit 1; answers again after resume.
         _ = try await client.perform(.suspend, "agentcli")
-        let frozen = try DaemonProcessTests.cli(harness, ["qemu-agent-command", "agentcli", "--timeout", "1", ping])
+        let frozen = try await DaemonProcessTests.cli(harness, ["qemu-agent-command", "agentcli", "--timeout", "1", ping])
         #expect(frozen.0 == 1 && frozen.2 == "error: \(Self.timedOut)\n", "\(frozen)")
         _ = try await client.perform(.resume, "agentcli")
-        let again = try DaemonProcessTests.cli(harness, ["qemu-agent-command", "agentcli", "--timeout", "60", ping])
+        let again = try await DaemonProcessTests.cli(harness, ["qemu-agent-command", "agentcli", "--timeout", "60", ping])
         #expect(again.0 == 0 && again.1 == "{\"return\":{}}\n", "\(again)")
 
-        let shutdown = try DaemonProcessTests.cli(harness, ["shutdown", "agentcli", "--mode", "agent", "--timeout", "30"])
+        let shutdown = try await DaemonProcessTests.cli(harness, ["shutdown", "agentcli", "--mode", "agent", "--timeout", "30"])
         #expect(shutdown.0 == 0, "\(shutdown)")
         #expect(shutdown.1.contains("Domain 'agentcli' is being shutdown"), "\(shutdown.1)")
         #expect(shutdown.1.contains("Domain 'agentcli' is shut off (shutdown)"), "\(shutdown.1)")

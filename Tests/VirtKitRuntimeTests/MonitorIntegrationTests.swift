@@ -141,14 +141,14 @@ struct MonitorIntegrationTests {
         _ = try await client.define(xml: harness.domainXML(name: "mon", uuid: uuid))
         _ = try await client.start("mon", paused: false)
 
-        let status = try DaemonProcessTests.cli(harness, ["qemu-monitor-command", "mon", "--hmp", "info", "status"])
+        let status = try await DaemonProcessTests.cli(harness, ["qemu-monitor-command", "mon", "--hmp", "info", "status"])
         #expect(status.0 == 0 && status.1.contains("VM status: running"), "\(status)")
-        let name = try DaemonProcessTests.cli(harness, ["qemu-monitor-command", "mon", "{\"execute\":\"query-name\"}"])
+        let name = try await DaemonProcessTests.cli(harness, ["qemu-monitor-command", "mon", "{\"execute\":\"query-name\"}"])
         #expect(name.0 == 0 && name.1.contains("\"mon\""), "\(name)")
-        let ports = try DaemonProcessTests.cli(harness, ["monitor-ports", "mon"])
+        let ports = try await DaemonProcessTests.cli(harness, ["monitor-ports", "mon"])
         #expect(ports.1.contains("interactive  tcp:127.0.0.1:\(base)"), "\(ports.1)")
         #expect(ports.1.contains("command      tcp:127.0.0.1:\(base + 100)"), "\(ports.1)")
-        let piped = try DaemonProcessTests.cli(harness, ["monitor", "mon"], input: "info name\n")
+        let piped = try await DaemonProcessTests.cli(harness, ["monitor", "mon"], input: "info name\n")
         #expect(piped.1.contains("(qemu)") && piped.1.contains("mon"), "\(piped)")
 
         // kill -9 of the daemon: the next one serves the monitor on the same ports.
@@ -162,7 +162,7 @@ struct MonitorIntegrationTests {
         #expect(again.contains("VM status: running"), "\(again)")
 
         // quit through the monitor: VirtKit destroys the guest and records it.
-        let quit = try DaemonProcessTests.cli(harness, ["qemu-monitor-command", "mon", "--hmp", "quit"])
+        let quit = try await DaemonProcessTests.cli(harness, ["qemu-monitor-command", "mon", "--hmp", "quit"])
         #expect(quit.0 == 0, "\(quit)")
         var state = try await client2.state("mon")
         for _ in 0..<100 where state.id != nil {

@@ -4,6 +4,7 @@ import Testing
 import VirtKitAPI
 import VirtKitClient
 import VirtKitHost
+import VirtKitTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,18 +30,18 @@ struct StreamEndpointTests {
         #expect(interactive.status == 101, "\(interactive.head)")
         #expect(interactive.head.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "\(interactive.head)")
         try interactive.send(opcode: 0x1, Array("info status\n".utf8))
-        let (hmp, _) = try interactive.receive(until: "VM status", timeout: 20)
+        let (hmp, _) = try await interactive.receive(until: "VM status", timeout: 20)
         #expect(hmp.contains("QEMU 7.2") && hmp.contains("(qemu)"), "banner: \(hmp)")
         #expect(hmp.contains("VM status: paused"), "\(hmp)")
         try interactive.send(opcode: 0x8, [0x03, 0xE8])
-        let (_, closedByServer) = try interactive.receive(until: nil, timeout: 10)
+        let (_, closedByServer) = try await interactive.receive(until: nil, timeout: 10)
         #expect(closedByServer == 1000, "the client's close is answered")
 
         // Command: one QMP object, its reply as binary frames, then the close.
         let command = try WebSocketProbe(socket: api, path: "/v1/domains/streamed/monitor/command")
         #expect(command.status == 101, "\(command.head)")
         try command.send(opcode: 0x2, Array("{\"execute\":\"query-name\"}\n".utf8))
-        let (reply, closeCode) = try command.receive(until: nil, timeout: 20)
+        let (reply, closeCode) = try await command.receive(until: nil, timeout: 20)
         #expect(reply.contains("\"name\": \"streamed\"") || reply.contains("\"name\":\"streamed\""), "\(reply)")
         #expect(closeCode == 1000, "closed after the answer: \(reply)")
 
@@ -64,7 +65,7 @@ struct StreamEndpointTests {
 
 /// A minimal blocking WebSocket client over a UNIX socket: the upgrade request, masked frames
 /// out, unmasked frames in. Closes its socket when it goes.
-final class WebSocketProbe {
+final class WebSocketProbe: @unchecked Sendable {
     let descriptor: FileDescriptor
     private(set) var status = 0
     private(set) var head = ""
@@ -112,7 +113,13 @@ final class WebSocketProbe {
 
     /// Reads data frames until their text contains `marker` (or, with nil, until a close frame);
     /// the text, and the close frame's code if one came.
-    func receive(until marker: String?, timeout: Double) throws -> (String, Int?) {
+    /// ``receiveBlocking(until:timeout:)`` on a thread of its own (see ``OffPool``). One call at
+    /// a time: the probe is not shared between tasks.
+    func receive(until marker: String?, timeout: Double) async throws -> (String, Int?) {
+        try await OffPool.run { try self.receiveBlocking(until: marker, timeout: timeout) }
+    }
+
+    func receiveBlocking(until marker: String?, timeout: Double) throws -> (String, Int?) {
         let deadline = Date().addingTimeInterval(timeout)
         var data: [UInt8] = []
         while Date() < deadline {
