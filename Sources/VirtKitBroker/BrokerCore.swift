@@ -72,10 +72,17 @@ final class BrokerCore {
     /// Output from the guest: logged, kept for scrollback, queued for every client.
     func received(_ buffer: ByteBuffer) {
         guard phase == .running, buffer.readableBytes > 0 else { return }
-        let bytes = Array(buffer.readableBytesView)
-        bytesFromGuest += bytes.count
-        log?.append(bytes[...])
-        ring.append(bytes[...])
+        bytesFromGuest += buffer.readableBytes
+        // One copy, and only when something keeps the bytes: the log, the scrollback, a queue.
+        var copy: [UInt8]?
+        func bytes() -> [UInt8] {
+            if let copy { return copy }
+            let made = Array(buffer.readableBytesView)
+            copy = made
+            return made
+        }
+        if let log { log.append(bytes()[...]) }
+        if ring.capacity > 0 { ring.append(bytes()[...]) }
         for slot in slots.values {
             // A socket that keeps up takes the read buffer itself: shared, not copied, and no
             // queue on the way. Only a backlog goes through the queue (in order, bounded).
@@ -83,7 +90,7 @@ final class BrokerCore {
                 channel.writeAndFlush(buffer, promise: nil)
                 continue
             }
-            slot.queue.push(bytes)
+            slot.queue.push(bytes())
             deliver(slot)
         }
     }

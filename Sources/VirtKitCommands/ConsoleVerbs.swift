@@ -101,13 +101,9 @@ struct ConsoleSocketFinder {
     let domain: String
 
     func connect(device: String?, mode: ConsoleMode, channel: Bool) async throws -> FileDescriptor {
-        let environment = ProcessInfo.processInfo.environment
-        let apiSocket = FilePath(connection.address.socketPath(environment: environment))
-        let safe = { (text: String) in !text.contains("/") && !text.hasPrefix(".") }
-        if safe(domain), safe(device ?? "default") {
-            let direct = apiSocket.removingLastComponent().appending("by-name").appending(domain)
-                .appending("console").appending((device ?? "default") + mode.socketSuffix)
-            if let fd = try? UnixSocket.connect(to: direct) { return fd }
+        if let fd = ByName.connect(address: connection.address, domain: domain,
+                                   ["console", (device ?? "default") + mode.socketSuffix]) {
+            return fd
         }
         let chardevs = try await connection.client().chardevs(domain)
         let found = chardevs.first { entry in

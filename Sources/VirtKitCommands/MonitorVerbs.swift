@@ -135,10 +135,8 @@ struct MonitorSocketFinder {
 
     /// The channel's socket through `<run>/by-name/NAME`, when reachable (no API round trip).
     static func direct(address: DaemonAddress, domain: String, channel: Channel) -> FileDescriptor? {
-        guard !domain.contains("/"), !domain.hasPrefix("."), !domain.isEmpty else { return nil }
-        let apiSocket = FilePath(address.socketPath(environment: ProcessInfo.processInfo.environment))
         let name = channel == .command ? "monitor-command.sock" : "monitor-interactive.sock"
-        return try? UnixSocket.connect(to: apiSocket.removingLastComponent().appending("by-name").appending(domain).appending(name))
+        return ByName.connect(address: address, domain: domain, [name])
     }
 
     func connect(_ channel: Channel) async throws -> FileDescriptor {
@@ -219,5 +217,20 @@ extension Array where Element == UInt8 {
         let blank: Set<UInt8> = [0x20, 0x09, 0x0D, 0x0A]
         guard let first = firstIndex(where: { !blank.contains($0) }), let last = lastIndex(where: { !blank.contains($0) }) else { return [] }
         return Array(self[first...last])
+    }
+}
+
+/// `<run>/by-name/NAME`: the run directory of a running guest, which the daemon links by name
+/// so a client that knows only the name reaches its sockets without an API round trip.
+enum ByName {
+    /// Connects to the socket at `components` under the guest's run directory; nil when a
+    /// name could leave the directory or nothing listens there.
+    static func connect(address: DaemonAddress, domain: String, _ components: [String]) -> FileDescriptor? {
+        let safe = { (text: String) in !text.isEmpty && !text.contains("/") && !text.hasPrefix(".") }
+        guard safe(domain), components.allSatisfy(safe) else { return nil }
+        var path = FilePath(address.socketPath(environment: ProcessInfo.processInfo.environment))
+            .removingLastComponent().appending("by-name").appending(domain)
+        for component in components { path.append(component) }
+        return try? UnixSocket.connect(to: path)
     }
 }

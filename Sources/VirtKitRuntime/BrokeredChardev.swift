@@ -1,4 +1,5 @@
 import SystemPackage
+import VirtKitAPI
 import VirtKitDomain
 import VirtKitQEMU
 
@@ -39,13 +40,10 @@ public struct BrokeredChardev: Codable, Sendable, Equatable {
     /// The directory of per-mode client sockets: `console/ALIAS`, `.ro`, `.force`, `.shared`.
     public static func consoleDirectory(guestDirectory: String) -> String { guestDirectory + "/console" }
 
-    /// The client socket for `mode` (`""`, `ro`, `force`, `shared`).
-    public static func consoleSocket(guestDirectory: String, alias: String, mode: String) -> String {
-        consoleDirectory(guestDirectory: guestDirectory) + "/" + alias + (mode.isEmpty ? "" : "." + mode)
+    /// The client socket for `mode` (`console/ALIAS`, `.ro`, `.force`, `.shared`).
+    public static func consoleSocket(guestDirectory: String, alias: String, mode: ConsoleMode) -> String {
+        consoleDirectory(guestDirectory: guestDirectory) + "/" + alias + mode.socketSuffix
     }
-
-    /// The client socket modes, by suffix.
-    public static let modeSuffixes = ["", "ro", "force", "shared"]
 
     /// The chardevs of `domain` that virtkitd will be the peer of, before QEMU starts.
     static func plan(domain: Domain, builder: QEMUCommandLineBuilder, guestDirectory: String,

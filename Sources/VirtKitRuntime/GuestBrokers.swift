@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SystemPackage
+import VirtKitAPI
 import VirtKitBroker
 import VirtKitHost
 #if canImport(Glibc)
@@ -21,21 +22,24 @@ final class GuestBrokers: Sendable {
     }
 
     let entries: [Entry]
+    /// The guest's run directory, where the client sockets are.
+    let guestDirectory: String
 
-    private init(entries: [Entry]) {
+    private init(entries: [Entry], guestDirectory: String) {
         self.entries = entries
+        self.guestDirectory = guestDirectory
     }
 
     /// These brokers and a hot-plugged one (its name links made).
-    func adding(_ entry: Entry, guestDirectory: String) -> GuestBrokers {
+    func adding(_ entry: Entry) -> GuestBrokers {
         let all = entries + [entry]
         Self.linkNames(all.map(\.record), guestDirectory: guestDirectory)
-        return GuestBrokers(entries: all)
+        return GuestBrokers(entries: all, guestDirectory: guestDirectory)
     }
 
     /// These brokers without `alias` (hot-unplugged), whose broker the caller stops.
     func removing(_ alias: String) -> GuestBrokers {
-        GuestBrokers(entries: entries.filter { $0.record.alias != alias })
+        GuestBrokers(entries: entries.filter { $0.record.alias != alias }, guestDirectory: guestDirectory)
     }
 
     /// Stops one broker: its listeners, the broker, its socket files and name links.
@@ -44,12 +48,12 @@ final class GuestBrokers: Sendable {
         await entry.broker.stop()
         if let path = entry.record.path { UnixSocket.remove(at: FilePath(path)) }
         for name in entry.record.names + ["default"] {
-            for mode in BrokeredChardev.modeSuffixes {
+            for mode in ConsoleMode.allCases {
                 let socket = BrokeredChardev.consoleSocket(guestDirectory: guestDirectory, alias: name, mode: mode)
                 if name == entry.record.alias { UnixSocket.remove(at: FilePath(socket)) } else {
                     // Only a link that points at this chardev.
                     if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: socket),
-                       target == entry.record.alias + (mode.isEmpty ? "" : "." + mode) { unlink(socket) }
+                       target == entry.record.alias + mode.socketSuffix { unlink(socket) }
                 }
             }
         }
@@ -90,12 +94,12 @@ final class GuestBrokers: Sendable {
                     logger.error("console \(record.alias) not served: \(error)", metadata: ["domain": "\(guestName)"])
                     continue
                 }
-                await GuestBrokers(entries: entries).stop()
+                await GuestBrokers(entries: entries, guestDirectory: guestDirectory).stop()
                 throw error
             }
         }
         linkNames(entries.map(\.record), guestDirectory: guestDirectory)
-        return GuestBrokers(entries: entries)
+        return GuestBrokers(entries: entries, guestDirectory: guestDirectory)
     }
 
     /// `console/NAME[.MODE]` -> `ALIAS[.MODE]` for every other name of a chardev (`console0`, a
@@ -107,10 +111,10 @@ final class GuestBrokers: Sendable {
             var names = record.names.filter { $0 != record.alias && !$0.contains("/") && !$0.hasPrefix(".") }
             if record.alias == fallback { names.append("default") }
             for name in names {
-                for mode in BrokeredChardev.modeSuffixes {
+                for mode in ConsoleMode.allCases {
                     let link = BrokeredChardev.consoleSocket(guestDirectory: guestDirectory, alias: name, mode: mode)
                     unlink(link)
-                    _ = symlink(record.alias + (mode.isEmpty ? "" : "." + mode), link)
+                    _ = symlink(record.alias + mode.socketSuffix, link)
                 }
             }
         }
@@ -149,14 +153,9 @@ final class GuestBrokers: Sendable {
         var listeners: [BrokerListener] = []
         var sockets: [(path: String, mode: ClientMode)] = []
         if let path = record.path { sockets.append((path, .readWrite(force: false))) }
-        for suffix in BrokeredChardev.modeSuffixes {
-            let mode: ClientMode = switch suffix {
-            case "ro": .readOnly
-            case "force": .readWrite(force: true)
-            case "shared": .shared
-            default: .readWrite(force: false)
-            }
-            sockets.append((BrokeredChardev.consoleSocket(guestDirectory: guestDirectory, alias: record.alias, mode: suffix), mode))
+        for mode in ConsoleMode.allCases {
+            sockets.append((BrokeredChardev.consoleSocket(guestDirectory: guestDirectory, alias: record.alias, mode: mode),
+                            mode.clientMode))
         }
         do throws(HostError) {
             for (path, mode) in sockets {
@@ -183,19 +182,26 @@ final class GuestBrokers: Sendable {
         return Entry(record: record, broker: broker, listeners: listeners)
     }
 
-    /// Stops listening, then every broker (clients read what they have, logs are synced), and
-    /// removes the listeners' socket files.
+    /// Stops every broker at once (clients read what they have, logs are synced) and removes
+    /// their socket files.
     func stop() async {
-        for entry in entries {
-            for listener in entry.listeners { await listener.stop() }
-        }
+        let directory = guestDirectory
         await withTaskGroup(of: Void.self) { group in
             for entry in entries {
-                group.addTask { await entry.broker.stop() }
+                group.addTask { await Self.stop(entry, guestDirectory: directory) }
             }
         }
-        for entry in entries {
-            if let path = entry.record.path { UnixSocket.remove(at: FilePath(path)) }
+    }
+}
+
+extension ConsoleMode {
+    /// The broker's pen rules for a client of this socket.
+    var clientMode: ClientMode {
+        switch self {
+        case .readwrite: .readWrite(force: false)
+        case .readonly: .readOnly
+        case .force: .readWrite(force: true)
+        case .shared: .shared
         }
     }
 }

@@ -19,7 +19,7 @@ extension Hypervisor {
             var sockets: [String: String] = [:]
             for mode in ConsoleMode.allCases {
                 sockets[mode.rawValue] = BrokeredChardev.consoleSocket(
-                    guestDirectory: status.guestDirectory, alias: record.alias, mode: String(mode.socketSuffix.dropFirst()))
+                    guestDirectory: status.guestDirectory, alias: record.alias, mode: mode)
             }
             result.append(ChardevInfo(
                 alias: record.alias, role: record.role, names: record.names, targetName: record.targetName,
@@ -38,7 +38,7 @@ extension Hypervisor {
             throw notServed(guest.domain, name: name, device: device, what: "character device")
         }
         return FilePath(BrokeredChardev.consoleSocket(
-            guestDirectory: guest.snapshot.guestDirectory, alias: entry.record.alias, mode: String(mode.socketSuffix.dropFirst())))
+            guestDirectory: guest.snapshot.guestDirectory, alias: entry.record.alias, mode: mode))
     }
 
     /// The read-write client socket of the virtio channel named `target` (or with that alias).
@@ -49,7 +49,7 @@ extension Hypervisor {
             throw notServed(guest.domain, name: name, device: target, what: "channel")
         }
         return FilePath(BrokeredChardev.consoleSocket(guestDirectory: guest.snapshot.guestDirectory,
-                                                      alias: entry.record.alias, mode: ""))
+                                                      alias: entry.record.alias, mode: .readwrite))
     }
 
     /// The log of chardev `device` of domain `name` (running or not), or its QEMU log for nil.

@@ -108,7 +108,7 @@ extension RunningGuest {
             throw APIError(.operationFailed, "operation failed: cannot attach device \(plan.alias): \(error)")
         }
         setLiveDomain(plan.domain)
-        if let entry, let brokers { setBrokers(brokers.adding(entry, guestDirectory: directory)) }
+        if let entry, let brokers { setBrokers(brokers.adding(entry)) }
         update { status in
             if let record {
                 status.brokered = (status.brokered ?? []) + [record]
