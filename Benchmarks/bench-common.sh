@@ -117,7 +117,7 @@ bench_write_domain() {  # writes $XML
     <type arch='x86_64' machine='q35'>hvm</type>
     <kernel>$GUEST/vmlinux</kernel>
     <initrd>$GUEST/initrd.img</initrd>
-    <cmdline>console=ttyS0 mitigations=off cryptomgr.notests</cmdline>
+    <cmdline>console=ttyS0 mitigations=off cryptomgr.notests no_timer_check</cmdline>
   </os>
   <devices>
     <interface type='user'>

@@ -153,7 +153,7 @@ def report(results, runs):
     if os.path.exists(path):
         with open(path) as f:
             cli = [int(x) / 1e6 for x in f.read().split()]
-        print(f"  floor of one virtkit CLI process (virtkit --help): {statistics.median(cli):.1f} ms median")
+        print(f"  reference: virtkit --help (the front, then exec of virtkit-cli): {statistics.median(cli):.1f} ms median")
     vk = rows["virtkit"][1]
 
     def ratio(other, goal, name):

@@ -37,9 +37,21 @@ bench_start_virtkitd
 bench_start_libvirtd
 
 # --- one run of each ----------------------------------------------------------------------------
+# Every timed run starts from the same machine state: the previous run's QEMU gone, then one
+# untimed bare QEMU start and quit, so that each column follows the same kind of predecessor.
+# Without it, whichever column ran right after libvirt's destroy took 150-200 ms longer, with the
+# machine idle in between: perf shows that QEMU's first page faults got transparent huge pages
+# (freed by libvirt's exited guest) and spent the time zeroing them (clear_page_erms under
+# do_huge_pmd_anonymous_page); after a short-lived QEMU's exit they do not.
+settle() {
+    local _
+    for _ in $(seq 100); do pgrep -f -- "-name guest=$NAME," >/dev/null || break; sleep 0.05; done
+    python3 "$helper" bare "$T/argv" "$T/bare" >/dev/null 2>&1
+}
 run_virtkit() {  # appends ns to res/virtkit.ns when $1 = timed
     local t0 tm t1 rc try
     for try in 1 2 3; do  # a run whose define or start lost its connection is repeated
+        settle
         t0=$(now_us)
         "$VK" define "$XML" >/dev/null 2>"$T/err" && { tm=$(now_us); "$VK" start "$NAME" >/dev/null 2>>"$T/err"; }
         rc=$? ; t1=$(now_us)
@@ -57,12 +69,14 @@ run_virtkit() {  # appends ns to res/virtkit.ns when $1 = timed
 }
 run_bare() {
     local ns
+    settle
     ns=$(python3 "$helper" bare "$T/argv" "$T/bare" 2>"$T/err") || fail "bare QEMU run failed: $(cat "$T/err")"
     [ "$1" = timed ] && echo "$ns" >>"$T/res/bare.ns"
     return 0
 }
 run_libvirt() {
     local t0 tm t1
+    settle
     t0=$(now_us)
     "${VIRSH[@]}" define "$XML" >/dev/null 2>"$T/err" && { tm=$(now_us); "${VIRSH[@]}" start "$NAME" >/dev/null 2>>"$T/err"; }
     local rc=$? ; t1=$(now_us)

@@ -95,7 +95,7 @@ final class BenchGuest: Sendable {
             qemu, "-machine", "q35", "-accel", "tcg", "-m", "\(memoryMiB)M", "-nodefaults", "-no-user-config",
             "-display", "none",
             "-kernel", guestDirectory + "/vmlinux", "-initrd", guestDirectory + "/initrd.img",
-            "-append", "console=ttyS0 mitigations=off cryptomgr.notests",
+            "-append", "console=ttyS0 mitigations=off cryptomgr.notests no_timer_check",
             "-chardev", "socket,id=serial,path=\(directory)/serial.sock,server=on,wait=on", "-serial", "chardev:serial",
             "-device", "virtio-serial-pci",
             "-chardev", "socket,id=bench,path=\(directory)/bench.sock,server=on,wait=off",

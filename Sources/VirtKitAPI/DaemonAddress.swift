@@ -39,6 +39,16 @@ public enum DaemonAddress: Sendable, Equatable {
         return uid == 0 ? .system : .session
     }
 
+    /// The variables that choose a daemon (`VIRTKIT_DEFAULT_URI`, `XDG_RUNTIME_DIR`), read with
+    /// getenv: cheaper than all of Foundation's process environment in a one-request process.
+    public static func processEnvironment() -> [String: String] {
+        var environment: [String: String] = [:]
+        for key in ["VIRTKIT_DEFAULT_URI", "XDG_RUNTIME_DIR"] {
+            if let value = getenv(key) { environment[key] = String(cString: value) }
+        }
+        return environment
+    }
+
     public func socketPath(environment: [String: String]) -> String {
         switch self {
         case .system: return Self.systemSocketPath

@@ -2,6 +2,7 @@ import ArgumentParser
 import FoundationEssentials
 import VirtKitAPI
 import VirtKitClient
+import VirtKitFront
 
 /// `-c URI`, shared by every verb that talks to a daemon (virsh's `-c`; VIRTKIT_DEFAULT_URI).
 struct ConnectionOptions: ParsableArguments {

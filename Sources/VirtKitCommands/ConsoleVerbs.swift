@@ -5,6 +5,7 @@ import VirtKitAPI
 import VirtKitHost
 #if canImport(Glibc)
 import Glibc
+import VirtKitFront
 #endif
 
 /// `virtkit console NAME [DEVNAME]`: a guest console through virtkitd's broker, which any

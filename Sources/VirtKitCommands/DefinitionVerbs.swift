@@ -1,5 +1,6 @@
 import ArgumentParser
 import VirtKitAPI
+import VirtKitFront
 
 /// `virtkit define FILE`.
 struct Define: AsyncParsableCommand {

@@ -132,4 +132,5 @@ struct Resume: NameOnlyVerb {
 
 #if canImport(Glibc)
 import Glibc
+import VirtKitFront
 #endif

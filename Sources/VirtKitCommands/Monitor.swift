@@ -3,6 +3,7 @@ import SystemPackage
 import VirtKitAPI
 #if canImport(Glibc)
 import Glibc
+import VirtKitFront
 #endif
 
 /// `virtkit monitor NAME`: the guest's interactive monitor channel on this terminal (HMP with

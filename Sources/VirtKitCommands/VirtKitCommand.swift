@@ -1,4 +1,5 @@
 import ArgumentParser
+import VirtKitFront
 
 /// The `virtkit` root command: virsh's verbs as subcommands.
 public struct VirtKitCommand: AsyncParsableCommand {
@@ -40,16 +41,9 @@ extension VirtKitCommand {
 }
 
 extension VirtKitCommand {
-    /// The exit status of a command served without the argument parser and the concurrency
-    /// runtime (the one-shot `qemu-monitor-command`), or nil: run ``main(_:)``.
-    public static func fastPath(_ arguments: [String]) -> Int32? {
-        QEMUMonitorCommand.fastPath(arguments)
-    }
-
     /// virsh takes `-c URI` before the verb (`virsh -c URI list`); the verbs declare it, so it is
     /// moved behind the verb.
     static func connectionAfterVerb(_ arguments: [String]) -> [String] {
-        guard arguments.count >= 3, arguments[0] == "-c" || arguments[0] == "--connect" else { return arguments }
-        return [arguments[2], arguments[0], arguments[1]] + arguments.dropFirst(3)
+        FrontVerbs.connectionAfterVerb(arguments)
     }
 }

@@ -75,7 +75,7 @@ public actor AcceleratorProbe {
         let arguments = [emulator, "-machine", "q35", "-accel", "kvm", "-m", "128",
                          "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio",
                          "-kernel", guest.appending("vmlinux").string, "-initrd", guest.appending("initrd.img").string,
-                         "-append", "console=ttyS0 mitigations=off cryptomgr.notests"]
+                         "-append", "console=ttyS0 mitigations=off cryptomgr.notests no_timer_check"]
         guard let pid = try? ProcessSpawner.spawn(executable: FilePath(emulator), arguments: arguments,
                                                   environment: ["LC_ALL": "C"], output: log, placements: []),
               let identity = ProcessIdentity.of(pid: pid) else {

@@ -44,8 +44,9 @@ struct GuestLauncher {
         }
     }
 
+    /// `began`: when the start was asked for (the debug log's phases count from it).
     func launch(domain: Domain, id: Int, paused: Bool, accelerator: Accelerator, monitorPlan: MonitorServer.TCPPlan,
-                onExit: @escaping @Sendable (DomainStateReason) async -> Void) async throws(APIError) -> RunningGuest {
+                began: ContinuousClock.Instant = .now, onExit: @escaping @Sendable (DomainStateReason) async -> Void) async throws(APIError) -> RunningGuest {
         var runDomain = domain
         if domain.virtType == .kvm && accelerator == .tcg { runDomain.virtType = .qemu }
         let paths = self.paths(id: id, name: domain.name)
@@ -66,11 +67,9 @@ struct GuestLauncher {
         }
 
         // Where a start spends its time, at debug level: `virtkitd --log-level debug`.
-        let clock = ContinuousClock()
-        let began = clock.now
         func phase(_ name: String) {
             logger.debug("start phase", metadata: ["domain": "\(domain.name)", "phase": "\(name)",
-                                                   "ms": "\((clock.now - began) / .milliseconds(1))"])
+                                                   "ms": "\((ContinuousClock.now - began) / .milliseconds(1))"])
         }
         var brokered = BrokeredChardev.plan(
             domain: runDomain, builder: QEMUCommandLineBuilder(paths: paths, mode: .start(firstFD: 3)),

@@ -4,6 +4,7 @@ import VirtKitDomain
 extension Hypervisor {
     /// `virsh start [--paused]`.
     public func start(name: String, paused: Bool) async throws(APIError) -> DomainSummary {
+        let began = ContinuousClock.now
         let record = try lookup(name)
         switch record.lifecycle {
         case .running, .starting:
@@ -18,13 +19,14 @@ extension Hypervisor {
         let accelerator = record.domain.virtType == .kvm ? await accelerators.kvmAccelerator() : .tcg
         do {
             let guest = try await launcher.launch(domain: record.domain, id: id, paused: paused, accelerator: accelerator,
-                                                  monitorPlan: plan, onExit: exitHandler(name: name, id: id))
+                                                  monitorPlan: plan, began: began, onExit: exitHandler(name: name, id: id))
             setLifecycle(name, .running(guest))
         } catch {
             setLifecycle(name, .shutoff(.failed))
             throw error
         }
-        logger.info("started \(name)", metadata: ["id": "\(id)", "accelerator": "\(accelerator.rawValue)"])
+        logger.info("started \(name)", metadata: ["id": "\(id)", "accelerator": "\(accelerator.rawValue)",
+                                                 "ms": "\((ContinuousClock.now - began) / .milliseconds(1))"])
         return summary(name)
     }
 

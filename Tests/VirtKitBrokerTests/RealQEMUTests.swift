@@ -68,7 +68,7 @@ extension BrokerTests {
                 "qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-m", "128M", "-nodefaults",
                 "-no-user-config", "-display", "none", "-S",
                 "-kernel", Self.guestDirectory + "/vmlinux", "-initrd", Self.guestDirectory + "/initrd.img",
-                "-append", "console=ttyS0 mitigations=off cryptomgr.notests",
+                "-append", "console=ttyS0 mitigations=off cryptomgr.notests no_timer_check",
                 "-chardev", "pty,id=console", "-serial", "chardev:console",
                 "-monitor", "unix:\(directory)/mon.sock,server=on,wait=off",
             ]

@@ -31,7 +31,7 @@ struct TestGuest {
             [
                 "-machine", "q35", "-accel", "tcg", "-m", "128M", "-nodefaults", "-no-user-config",
                 "-display", "none", "-kernel", guestDirectory + "/vmlinux", "-initrd", guestDirectory + "/initrd.img",
-                "-append", "console=ttyS0 mitigations=off cryptomgr.notests",
+                "-append", "console=ttyS0 mitigations=off cryptomgr.notests no_timer_check",
                 "-serial", "unix:\(directory)/ser.sock,server=on,wait=off",
                 "-device", "virtio-serial-pci",
                 "-chardev", "socket,id=ga,path=\(directory)/ga.sock,server=on,wait=off",

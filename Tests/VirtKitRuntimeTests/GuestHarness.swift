@@ -59,7 +59,7 @@ struct GuestHarness {
                 <type arch='x86_64' machine='q35'>hvm</type>
                 <kernel>\(kernel ?? Self.guestDirectory + "/vmlinux")</kernel>
                 <initrd>\(Self.guestDirectory)/initrd.img</initrd>
-                <cmdline>console=ttyS0 mitigations=off cryptomgr.notests</cmdline>
+                <cmdline>console=ttyS0 mitigations=off cryptomgr.notests no_timer_check</cmdline>
               </os>
               <features><acpi/></features>
               <devices>

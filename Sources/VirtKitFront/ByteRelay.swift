@@ -8,21 +8,21 @@ import Glibc
 /// Ends when the server closes, when `escape` (Ctrl-] on a terminal) is typed, or, for
 /// standard input that ends (a pipe), once the server closes after the answers to what was
 /// sent (virtkitd ends the session a short linger after the client's half-close).
-enum ByteRelay {
+public enum ByteRelay {
     /// What came from the server: its first bytes (up to 1 KiB) and how many in all.
-    struct Received {
-        var head: [UInt8] = []
-        var total = 0
+    public struct Received {
+        public var head: [UInt8] = []
+        public var total = 0
 
         /// Whether it was only virtkitd's refusal of the attach (`virtkit: the console of ...`).
-        var isRefusal: Bool {
+        public var isRefusal: Bool {
             total == head.count && head.starts(with: Array("virtkit: the console of ".utf8))
                 && head.suffix(2).elementsEqual([0x0D, 0x0A]) && !head.dropLast(2).contains(0x0A)
         }
     }
 
     @discardableResult
-    static func run(socket: Int32, escape: UInt8?, sendInput: Bool) -> Received {
+    public static func run(socket: Int32, escape: UInt8?, sendInput: Bool) -> Received {
         var received = Received()
         var inputOpen = sendInput || escape != nil
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -58,7 +58,7 @@ enum ByteRelay {
         }
     }
 
-    static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>) throws {
+    public static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>) throws {
         var rest = bytes
         while !rest.isEmpty {
             let n = rest.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }

@@ -1,0 +1,42 @@
+import VirtKitAPI
+
+/// The arguments of a verb the front serves, read as the full parser reads its common forms:
+/// flags anywhere, `-c URI` / `--connect URI`, the rest positional. nil for anything else (a
+/// flag it does not know, `--opt=value`, `--`, `--help`): the full command tree handles it.
+struct FrontArguments {
+    var connect: String?
+    var flags: Set<String> = []
+    var positional: [String] = []
+
+    init?(_ words: ArraySlice<String>, flags known: Set<String>) {
+        var words = words
+        while let word = words.first {
+            words = words.dropFirst()
+            if known.contains(word) {
+                flags.insert(word)
+            } else if word == "-c" || word == "--connect" {
+                guard let uri = words.first else { return nil }
+                connect = uri
+                words = words.dropFirst()
+            } else if word.hasPrefix("-") {
+                return nil
+            } else {
+                positional.append(word)
+            }
+        }
+    }
+
+    /// The daemon chosen by `-c`, else by `VIRTKIT_DEFAULT_URI`, else system for root and
+    /// session for everyone else; nil for a URI VirtKit does not know (the full parser says so).
+    var address: DaemonAddress? {
+        if let connect { return DaemonAddress(uri: connect) }
+        return DaemonAddress.fromEnvironment(DaemonAddress.processEnvironment()) ?? .session
+    }
+
+    /// virsh takes `-c URI` before the verb (`virsh -c URI list`); the verbs declare it, so it is
+    /// moved behind the verb.
+    static func connectionAfterVerb(_ arguments: [String]) -> [String] {
+        guard arguments.count >= 3, arguments[0] == "-c" || arguments[0] == "--connect" else { return arguments }
+        return [arguments[2], arguments[0], arguments[1]] + arguments.dropFirst(3)
+    }
+}

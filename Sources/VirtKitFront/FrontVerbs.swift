@@ -1,0 +1,90 @@
+import SystemPackage
+import VirtKitAPI
+import VirtKitClient
+
+/// The verbs the `virtkit` executable serves itself, in their common forms, without the argument
+/// parser, the concurrency runtime or the domain model: a process that lives for one request
+/// spends most of its time starting up, and these are the verbs scripts run in loops and that a
+/// start waits on (`qemu-monitor-command`, `define`, `start`).
+///
+/// ``serve(_:)`` returns the exit status, or nil for anything else (another verb, help, a flag it
+/// does not take, no daemon to reach): the full command tree (`virtkit-cli`) then runs, with its
+/// checks and messages. Nothing has been sent to a daemon when it returns nil.
+public enum FrontVerbs {
+    public static func serve(_ arguments: [String]) -> Int32? {
+        let arguments = FrontArguments.connectionAfterVerb(arguments)
+        switch arguments.first {
+        case "qemu-monitor-command": return monitorCommand(arguments.dropFirst())
+        case "define": return define(arguments.dropFirst())
+        case "start": return start(arguments.dropFirst())
+        default: return nil
+        }
+    }
+
+    /// virsh's `-c` before the verb, moved behind it (the full parser's form too).
+    public static func connectionAfterVerb(_ arguments: [String]) -> [String] {
+        FrontArguments.connectionAfterVerb(arguments)
+    }
+
+    /// `qemu-monitor-command [-c URI] [--hmp] [--pretty] NAME CMD...` whose guest's command socket
+    /// is reachable through `by-name`.
+    static func monitorCommand(_ words: ArraySlice<String>) -> Int32? {
+        guard let arguments = FrontArguments(words, flags: ["--hmp", "--pretty"]),
+              arguments.positional.count >= 2, let address = arguments.address,
+              let socket = ByName.connect(address: address, domain: arguments.positional[0], ["monitor-command.sock"])
+        else { return nil }
+        defer { try? socket.close() }
+        do {
+            let command = arguments.positional.dropFirst().joined(separator: " ")
+            let ok = try MonitorCommandExchange.run(socket: socket, command: command, hmp: arguments.flags.contains("--hmp"),
+                                                    pretty: arguments.flags.contains("--pretty"))
+            return ok ? 0 : 1
+        } catch {
+            DomainFileReader.printLine(toStderr: "error: \(error)")
+            return 1
+        }
+    }
+
+    /// `define [-c URI] FILE` (not standard input: it could not be read again by the full tree).
+    static func define(_ words: ArraySlice<String>) -> Int32? {
+        guard let arguments = FrontArguments(words, flags: []), arguments.positional.count == 1,
+              arguments.positional[0] != "-", let address = arguments.address else { return nil }
+        let file = arguments.positional[0]
+        let xml: String
+        do {
+            xml = try DomainFileReader.read(file)
+        } catch {
+            return fail(error.description)
+        }
+        return answer(address) { client throws(APIError) in
+            try client.defineNow(xml: xml).map { "Domain '\($0.name)' defined from \(file)\n\n" }
+        }
+    }
+
+    /// `start [-c URI] [--paused] NAME`.
+    static func start(_ words: ArraySlice<String>) -> Int32? {
+        guard let arguments = FrontArguments(words, flags: ["--paused"]), arguments.positional.count == 1,
+              let address = arguments.address else { return nil }
+        let name = arguments.positional[0]
+        return answer(address) { client throws(APIError) in
+            try client.startNow(name, paused: arguments.flags.contains("--paused")).map { _ in "Domain '\(name)' started\n\n" }
+        }
+    }
+
+    /// Runs one call; prints its line, or the daemon's error as virsh does. nil: no daemon reached.
+    static func answer(_ address: DaemonAddress, _ call: (DaemonClient) throws(APIError) -> String?) -> Int32? {
+        let client = DaemonClient(socketPath: address.socketPath(environment: DaemonAddress.processEnvironment()))
+        do {
+            guard let line = try call(client) else { return nil }
+            try? ByteRelay.writeAll(1, Array(line.utf8)[...])
+            return 0
+        } catch {
+            return fail(error.message)
+        }
+    }
+
+    static func fail(_ message: String) -> Int32 {
+        DomainFileReader.printLine(toStderr: "error: " + message)
+        return 1
+    }
+}
