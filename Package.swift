@@ -122,11 +122,11 @@ let package = Package(
             ]
         ),
         // The verbs the `virtkit` executable serves itself (one-shot monitor command, define,
-        // start): no argument parser, no concurrency runtime, no domain model, no libxml2.
+        // start): no argument parser, no concurrency runtime, no NIO, no domain model, no libxml2.
         .target(
             name: "VirtKitFront",
             dependencies: [
-                "VirtKitAPI", "VirtKitClient", "VirtKitHost",
+                "VirtKitAPI", "VirtKitHost",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
@@ -169,6 +169,7 @@ let package = Package(
         .testTarget(name: "VirtKitDomainTests", dependencies: ["VirtKitDomain", "VirtKitTestSupport"]),
         .testTarget(name: "VirtKitQEMUTests", dependencies: ["VirtKitQEMU", "VirtKitDomain", "VirtKitTestSupport"]),
         .testTarget(name: "VirtKitCommandsTests", dependencies: ["VirtKitCommands"]),
+        .testTarget(name: "VirtKitFrontTests", dependencies: ["VirtKitFront", "VirtKitAPI"]),
         .testTarget(
             name: "VirtKitQMPTests",
             dependencies: [

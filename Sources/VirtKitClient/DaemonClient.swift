@@ -75,19 +75,6 @@ public struct DaemonClient: Sendable {
                                                  contentType: "application/xml")
     }
 
-    /// `define` and `start` for a process that makes this one call and exits (the CLI's front):
-    /// blocking, no concurrency runtime. nil when no daemon could be reached (nothing was sent).
-    public func defineNow(xml: String) throws(APIError) -> DomainSummary? {
-        try callNow(.POST, APIPath.domains, body: Array(xml.utf8), contentType: "application/xml")
-    }
-
-    public func startNow(_ name: String, paused: Bool) throws(APIError) -> DomainSummary? {
-        guard let data = try? JSONEncoder().encode(StartRequest(paused: paused)) else {
-            throw APIError(.internalError, "cannot encode request")
-        }
-        return try callNow(.POST, APIPath.action(name, .start), body: Array(data), contentType: "application/json")
-    }
-
     func post<B: Encodable>(_ name: String, _ action: DomainAction, _ body: B) async throws(APIError) -> DomainSummary {
         guard let data = try? JSONEncoder().encode(body) else { throw APIError(.internalError, "cannot encode request") }
         return try await call(.POST, APIPath.action(name, action), body: Array(data), contentType: "application/json")
@@ -96,17 +83,6 @@ public struct DaemonClient: Sendable {
     func call<T: Decodable>(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil,
                             contentType: String = "application/json") async throws(APIError) -> T {
         let answer = try await http.send(method: method, path: path, body: body, contentType: contentType)
-        return try decode(answer)
-    }
-
-    func callNow<T: Decodable>(_ method: HTTPMethod, _ path: String, body: [UInt8]?, contentType: String) throws(APIError) -> T? {
-        switch try http.exchange(method: method, path: path, body: body, contentType: contentType) {
-        case .answered(let answer): return try decode(answer)
-        case .unreachable: return nil
-        }
-    }
-
-    func decode<T: Decodable>(_ answer: HTTPUnixClient.Answer) throws(APIError) -> T {
         try check(answer)
         do {
             return try JSONDecoder().decode(T.self, from: Data(answer.body))

@@ -20,28 +20,8 @@ struct HTTPUnixClient: Sendable {
         var body: [UInt8]
     }
 
-    /// What became of a request: its answer, or no daemon reachable (connect failed, nothing sent).
-    enum Outcome: Sendable {
-        case answered(Answer)
-        case unreachable(APIError)
-    }
-
     func send(method: HTTPMethod, path: String, body: [UInt8]?, contentType: String) async throws(APIError) -> Answer {
-        switch try exchange(method: method, path: path, body: body, contentType: contentType) {
-        case .answered(let answer): return answer
-        case .unreachable(let error): throw error
-        }
-    }
-
-    /// The request, blocking: the socket is a plain blocking one, and a process that makes one
-    /// request (the CLI's front) then needs no concurrency runtime.
-    func exchange(method: HTTPMethod, path: String, body: [UInt8]?, contentType: String) throws(APIError) -> Outcome {
-        let fd: Int32
-        do {
-            fd = try connect()
-        } catch {
-            return .unreachable(error)
-        }
+        let fd = try connect()
         defer { close(fd) }
         let channel = EmbeddedChannel()
         defer { _ = try? channel.finish() }
@@ -79,7 +59,7 @@ struct HTTPUnixClient: Sendable {
                     switch part {
                     case .head(let head): answer.status = Int(head.status.code)
                     case .body(var buffer): answer.body += buffer.readBytes(length: buffer.readableBytes) ?? []
-                    case .end where answer.status != 0: return .answered(answer)
+                    case .end where answer.status != 0: return answer
                     case .end: break
                     }
                 }
