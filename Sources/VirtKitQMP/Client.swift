@@ -54,10 +54,16 @@ extension QMP {
         ///   connected (ENAMETOOLONG for a path of 108 bytes or more), ``QMP/Error/greetingMissing``,
         ///   ``QMP/Error/timeout(command:)`` (`greeting` or `qmp_capabilities`), or what went
         ///   wrong in negotiation.
+        ///
+        /// With `pipelined`, it returns once the greeting is read and `qmp_capabilities` sent:
+        /// commands issued before QEMU answers that follow it on the wire and are answered in
+        /// order (a refused negotiation closes the connection and fails them). A QEMU that is
+        /// still starting greets early but answers only once its main loop runs (~30 ms later
+        /// under TCG here), so a start sets up meanwhile.
         public static func connect(
-            unixPath: String, timeout: Duration = .seconds(10)
+            unixPath: String, timeout: Duration = .seconds(10), pipelined: Bool = false
         ) async throws(QMP.Error) -> Client {
-            try await connect(describedAs: unixPath, timeout: timeout) { bootstrap in
+            try await connect(describedAs: unixPath, timeout: timeout, pipelined: pipelined) { bootstrap in
                 bootstrap.connect(unixDomainSocketPath: unixPath)
             }
         }
@@ -75,10 +81,11 @@ extension QMP {
         private static func connect(
             describedAs endpoint: String,
             timeout: Duration,
+            pipelined: Bool = false,
             _ open: (ClientBootstrap) -> EventLoopFuture<Channel>
         ) async throws(QMP.Error) -> Client {
             let deadline = NIODeadline.now() + TimeAmount(timeout)
-            let connection = QMPConnection()
+            let connection = QMPConnection(pipelinesNegotiation: pipelined)
             let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(TimeAmount(timeout))
                 .channelInitializer { channel in

@@ -64,9 +64,13 @@ final class QMPConnection: Sendable {
         case close(Channel)
     }
 
-    private let core = Mutex(Core())
+    private let core: Mutex<Core>
 
-    init() {}
+    init(pipelinesNegotiation: Bool = false) {
+        var core = Core()
+        core.machine = QMPStateMachine(pipelinesNegotiation: pipelinesNegotiation)
+        self.core = Mutex(core)
+    }
 
     // MARK: Channel side (event loop)
 
@@ -209,6 +213,8 @@ final class QMPConnection: Sendable {
             return []
         case .send(let message):
             return core.channel.map { [.write(message, $0)] } ?? []
+        case .sendAndConnect(let message, let greeting):
+            return apply(.send(message), to: &core) + apply(.connected(greeting), to: &core)
         case .connected(let greeting):
             var effects: [Effect] = core.handshakeTimer.map { [.cancel($0)] } ?? []
             core.handshakeTimer = nil

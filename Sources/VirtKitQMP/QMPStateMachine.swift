@@ -36,6 +36,8 @@ struct QMPStateMachine<Waiter> {
         case send(QMP.Value)
         /// Negotiation finished; the connection is ready.
         case connected(QMP.Greeting)
+        /// Write `qmp_capabilities`, and the connection is ready now (pipelined negotiation).
+        case sendAndConnect(QMP.Value, QMP.Greeting)
         case succeed(Waiter, QMP.Value)
         case fail(Waiter, QMP.Error)
         /// Hand the event to every subscriber.
@@ -54,13 +56,22 @@ struct QMPStateMachine<Waiter> {
     private(set) var state: State = .awaitingGreeting
     private var pending: [Int64: PendingCommand] = [:]
     private var nextID: Int64 = 1
+    /// Pipelined negotiation: the connection counts as ready once `qmp_capabilities` is sent, so
+    /// commands follow it on the wire before QEMU answers it (QEMU answers in order; a failed
+    /// negotiation closes the connection and fails them).
+    let pipelinesNegotiation: Bool
 
-    init() {}
+    init(pipelinesNegotiation: Bool = false) {
+        self.pipelinesNegotiation = pipelinesNegotiation
+    }
 
     /// Whether commands can be sent.
     var isReady: Bool {
-        if case .ready = state { return true }
-        return false
+        switch state {
+        case .ready: return true
+        case .negotiating: return pipelinesNegotiation
+        case .awaitingGreeting, .closed: return false
+        }
     }
 
     /// Whether the connection has been closed (for whatever reason).
@@ -134,12 +145,13 @@ struct QMPStateMachine<Waiter> {
             let id = nextID
             nextID += 1
             state = .negotiating(greeting, capabilitiesID: id)
-            return .send(["execute": "qmp_capabilities", "id": .int(id)])
+            let capabilities: QMP.Value = ["execute": "qmp_capabilities", "id": .int(id)]
+            return pipelinesNegotiation ? .sendAndConnect(capabilities, greeting) : .send(capabilities)
         case .negotiating(let greeting, let capabilitiesID):
             if isReply(message), message["id"]?.int64 == capabilitiesID {
                 if message["return"] != nil {
                     state = .ready(greeting)
-                    return .connected(greeting)
+                    return pipelinesNegotiation ? .none : .connected(greeting)
                 }
                 return close(Self.commandError(message["error"], raw: message))
             }

@@ -37,6 +37,14 @@ final class GuestBrokers: Sendable {
         return GuestBrokers(entries: all, guestDirectory: guestDirectory)
     }
 
+    /// The brokers of both (started apart: unix ones while QEMU starts up, pty ones once QEMU
+    /// named its ptys), with the name links made over all of them.
+    static func merging(_ first: GuestBrokers, _ second: GuestBrokers) -> GuestBrokers {
+        let all = first.entries + second.entries
+        linkNames(all.map(\.record), guestDirectory: first.guestDirectory)
+        return GuestBrokers(entries: all, guestDirectory: first.guestDirectory)
+    }
+
     /// These brokers without `alias` (hot-unplugged), whose broker the caller stops.
     func removing(_ alias: String) -> GuestBrokers {
         GuestBrokers(entries: entries.filter { $0.record.alias != alias }, guestDirectory: guestDirectory)
@@ -121,9 +129,18 @@ final class GuestBrokers: Sendable {
     }
 
     static func startOne(_ record: BrokeredChardev, guestName: String, guestDirectory: String,
-                                 socketGroup: gid_t?, logger: Logger, listening: FileDescriptor?) async throws(HostError) -> Entry {
+                         socketGroup: gid_t?, logger: Logger, listening: FileDescriptor?) async throws(HostError) -> Entry {
         var listening = listening
         defer { try? listening?.close() }
+        let broker = try await startCore(record, guestName: guestName, logger: logger)
+        let taken = listening
+        listening = nil
+        return try await serve(record, broker: broker, guestDirectory: guestDirectory, socketGroup: socketGroup, listening: taken)
+    }
+
+    /// The broker of `record` without its listeners: QEMU's side opened (the pty, or QEMU's
+    /// private socket), the log and the scrollback running. What must be up before the CPUs run.
+    static func startCore(_ record: BrokeredChardev, guestName: String, logger: Logger) async throws(HostError) -> ChardevBroker {
         let peer: FileDescriptor
         if let pty = record.pty {
             let fd = open(pty, O_RDWR | O_NOCTTY | O_CLOEXEC)
@@ -144,12 +161,19 @@ final class GuestBrokers: Sendable {
             if let parent = path.removingLastComponent() as FilePath? { try AtomicFile.makeDirectory(parent) }
             configuration.log = .init(path: path, maxSize: record.logMaxSize ?? 2 << 20, maxBackups: record.logMaxBackups ?? 3)
         }
-        let broker: ChardevBroker
         do {
-            broker = try await ChardevBroker.start(peer: peer, configuration: configuration, logger: logger)
+            return try await ChardevBroker.start(peer: peer, configuration: configuration, logger: logger)
         } catch {
             throw HostError("cannot serve chardev", record.alias, error.errno ?? .ioError)
         }
+    }
+
+    /// Opens `broker`'s client sockets: the domain's own path (`listening`, when bound already)
+    /// and `console/ALIAS[.MODE]`. On failure the broker is stopped and nothing is left.
+    static func serve(_ record: BrokeredChardev, broker: ChardevBroker, guestDirectory: String, socketGroup: gid_t?,
+                      listening: FileDescriptor?) async throws(HostError) -> Entry {
+        var listening = listening
+        defer { try? listening?.close() }
         var listeners: [BrokerListener] = []
         var sockets: [(path: String, mode: ClientMode)] = []
         if let path = record.path { sockets.append((path, .readWrite(force: false))) }
@@ -180,6 +204,35 @@ final class GuestBrokers: Sendable {
             throw error
         }
         return Entry(record: record, broker: broker, listeners: listeners)
+    }
+
+    /// Serves brokers started with ``startCore(_:guestName:logger:)``: their listeners and name
+    /// links. `strict` as for ``start(records:guestName:guestDirectory:socketGroup:logger:strict:listening:)``;
+    /// a broker whose listeners fail is stopped.
+    static func serve(cores: [(record: BrokeredChardev, broker: ChardevBroker)], guestName: String, guestDirectory: String,
+                      socketGroup: gid_t?, logger: Logger, strict: Bool) async throws(HostError) -> GuestBrokers {
+        var entries: [Entry] = []
+        if !cores.isEmpty {
+            let directory = FilePath(BrokeredChardev.consoleDirectory(guestDirectory: guestDirectory))
+            try AtomicFile.makeDirectory(directory)
+            if let socketGroup { try UnixSocket.shareDirectory(directory, withGroup: socketGroup) }
+        }
+        for (index, core) in cores.enumerated() {
+            do throws(HostError) {
+                entries.append(try await serve(core.record, broker: core.broker, guestDirectory: guestDirectory,
+                                               socketGroup: socketGroup, listening: nil))
+            } catch {
+                guard strict else {
+                    logger.error("console \(core.record.alias) not served: \(error)", metadata: ["domain": "\(guestName)"])
+                    continue
+                }
+                for rest in cores.dropFirst(index + 1) { await rest.broker.stop() }
+                await GuestBrokers(entries: entries, guestDirectory: guestDirectory).stop()
+                throw error
+            }
+        }
+        linkNames(entries.map(\.record), guestDirectory: guestDirectory)
+        return GuestBrokers(entries: entries, guestDirectory: guestDirectory)
     }
 
     /// Stops every broker at once (clients read what they have, logs are synced) and removes

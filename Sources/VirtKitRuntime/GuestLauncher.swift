@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SystemPackage
 import VirtKitAPI
+import VirtKitBroker
 import VirtKitDomain
 import VirtKitHost
 import VirtKitMonitor
@@ -36,7 +37,11 @@ struct GuestLauncher {
         guard let invocation = try? QEMUCommandLineBuilder(paths: paths, mode: .start(firstFD: 3)).build(domain) else {
             return []
         }
-        return invocation.descriptors.compactMap { descriptor in
+        return overlongGeneratedPaths(invocation, paths: paths)
+    }
+
+    func overlongGeneratedPaths(_ invocation: QEMUInvocation, paths: QEMUPaths) -> [(String, Int)] {
+        invocation.descriptors.compactMap { descriptor in
             guard case .listeningUnixSocket(let path) = descriptor.purpose,
                   path.hasPrefix(paths.domainDirectory + "/"),
                   path.utf8.count > UnixSocket.maximumDirectPathLength else { return nil }
@@ -51,15 +56,15 @@ struct GuestLauncher {
         if domain.virtType == .kvm && accelerator == .tcg { runDomain.virtType = .qemu }
         let paths = self.paths(id: id, name: domain.name)
         let guestDirectory = FilePath(paths.domainDirectory)
-        if let (path, length) = overlongGeneratedPaths(domain, id: id).first {
-            throw APIError(.configUnsupported,
-                           "UNIX socket path '\(path)' too long: \(length) bytes, at most \(UnixSocket.maximumDirectPathLength) fit")
-        }
         let invocation: QEMUInvocation
         do {
             invocation = try QEMUCommandLineBuilder(paths: paths, mode: .start(firstFD: 3)).build(runDomain)
         } catch {
             throw APIError(.configUnsupported, error.message)
+        }
+        if let (path, length) = overlongGeneratedPaths(invocation, paths: paths).first {
+            throw APIError(.configUnsupported,
+                           "UNIX socket path '\(path)' too long: \(length) bytes, at most \(UnixSocket.maximumDirectPathLength) fit")
         }
         guard let emulator = invocation.arguments.first, access(emulator, X_OK) == 0 else {
             let emulator = invocation.arguments.first ?? ""
@@ -90,8 +95,6 @@ struct GuestLauncher {
             try AtomicFile.makeDirectory(guestDirectory)
             if let socketGroup { try UnixSocket.shareDirectory(guestDirectory, withGroup: socketGroup) }
             try AtomicFile.write(randomKey(), to: guestDirectory.appending("master-key.aes"), durable: false)
-            // The definition this run started from, for a re-attach after the definition changed.
-            try AtomicFile.write(DomainFormatter.format(domain), to: guestDirectory.appending("domain.xml"), durable: false)
             for planned in invocation.descriptors {
                 switch planned.purpose {
                 case .listeningUnixSocket(var path):
@@ -173,42 +176,115 @@ struct GuestLauncher {
             return APIError(.operationFailed, "internal error: \(what)" + (stderr.isEmpty ? "" : ": " + stderr))
         }
 
+        // Brokers of unix chardevs need no answer from QEMU: its private socket listens already
+        // (virtkitd made it), so they connect while QEMU starts up, off the start's critical path.
+        let listening = servedListeners
+        servedListeners = [:]
+        let early = brokered.filter { $0.peerSocket != nil }
+        let earlyBrokers = Task { () throws(HostError) -> GuestBrokers in
+            try await GuestBrokers.start(records: early, guestName: domain.name, guestDirectory: paths.domainDirectory,
+                                         socketGroup: socketGroup, logger: logger, strict: true, listening: listening)
+        }
+
+        // QEMU greets early and answers only once its main loop runs (~30 ms later under TCG
+        // here): the negotiation is pipelined, and the monitor channels and query-chardev are
+        // set going meanwhile.
         let monitorPath = paths.domainDirectory + "/monitor.sock"
         let qmp: QMP.Client
         do {
             phase("spawned")
-            qmp = try await QMP.Client.connect(unixPath: monitorPath, timeout: .seconds(60))
-            phase("qmp connected")
+            qmp = try await QMP.Client.connect(unixPath: monitorPath, timeout: .seconds(60), pipelined: true)
+            phase("qmp greeted")
         } catch {
             // QEMU that dies at start closes the monitor before its greeting: give its stderr.
+            if let brokers = try? await earlyBrokers.value { await brokers.stop() }
             throw await fail("process exited while connecting to monitor")
         }
+        let chardevs = Task { () throws(QMP.Error) -> [QMP.ChardevInfo] in try await qmp.queryChardev() }
+        // The definition this run started from, for a re-attach after the definition changed
+        // (written while QEMU initialises).
+        do {
+            try AtomicFile.write(DomainFormatter.format(domain), to: guestDirectory.appending("domain.xml"), durable: false)
+        } catch {
+            if let brokers = try? await earlyBrokers.value { await brokers.stop() }
+            await qmp.close()
+            throw await fail("cannot save the live definition: \(error)")
+        }
+        let pending = PendingGuest()
+        let brokeredNames = RunningGuest.brokeredChardevs(
+            invocation.descriptors.map { GuestStatus.DescriptorRecord(number: $0.number, label: $0.label, purpose: describe($0.purpose)) },
+            brokered)
+        let monitorServer = Task { () -> Result<MonitorServer, any Error> in
+            do {
+                return .success(try await RunningGuest.serveMonitor(
+                    name: domain.name, guestDirectory: paths.domainDirectory, brokeredChardevs: brokeredNames, qmp: qmp,
+                    plan: monitorPlan, fallback: nil, logger: logger, owner: { await pending.guest() }))
+            } catch {
+                return .failure(error)
+            }
+        }
+        func abandon(_ what: String) async -> APIError {
+            await pending.settle(nil)
+            if case .success(let server) = await monitorServer.value { await server.stop() }
+            if let brokers = try? await earlyBrokers.value { await brokers.stop() }
+            await qmp.close()
+            return await fail(what)
+        }
+
         var ptys: [String: String] = [:]
         do {
-            for chardev in try await qmp.queryChardev() where chardev.filename.hasPrefix("pty:") {
+            for chardev in try await chardevs.value where chardev.filename.hasPrefix("pty:") {
                 ptys[String(chardev.label.dropFirst("char".count))] = String(chardev.filename.dropFirst(4))
             }
         } catch {
-            await qmp.close()
-            throw await fail("query-chardev failed: \(error)")
+            // Closed before any answer: QEMU died while starting (after its greeting), as when
+            // it cannot read its kernel; its stderr says why.
+            if case .disconnected = error as? QMP.Error { throw await abandon("process exited while connecting to monitor") }
+            throw await abandon("query-chardev failed: \(error)")
         }
-
+        phase("query-chardev")
         for index in brokered.indices.reversed() where brokered[index].peerSocket == nil {
             if let pty = ptys[brokered[index].alias] { brokered[index].pty = pty } else { brokered.remove(at: index) }
         }
-        phase("query-chardev")
-        let brokers: GuestBrokers
+        // pty brokers: QEMU's side opened, log and scrollback running before the CPUs run; their
+        // client sockets are opened while QEMU starts the CPUs.
+        let unixBrokers: GuestBrokers
+        var cores: [(record: BrokeredChardev, broker: ChardevBroker)] = []
         do {
-            let listening = servedListeners
-            servedListeners = [:]
-            brokers = try await GuestBrokers.start(records: brokered, guestName: domain.name, guestDirectory: paths.domainDirectory,
-                                                   socketGroup: socketGroup, logger: logger, strict: true, listening: listening)
+            unixBrokers = try await earlyBrokers.value
+            do {
+                for record in brokered where record.peerSocket == nil {
+                    cores.append((record, try await GuestBrokers.startCore(record, guestName: domain.name, logger: logger)))
+                }
+            } catch {
+                for core in cores { await core.broker.stop() }
+                await unixBrokers.stop()
+                throw error
+            }
         } catch {
+            await pending.settle(nil)
+            if case .success(let server) = await monitorServer.value { await server.stop() }
             await qmp.close()
             throw await fail("cannot serve the consoles: \(error)")
         }
-
         phase("brokers")
+
+        // The CPUs start while the consoles' sockets open and the status is written: all done
+        // before the answer.
+        async let resumed: APIError? = paused ? nil : Self.resume(qmp)
+        let brokers: GuestBrokers
+        do {
+            let ptyBrokers = try await GuestBrokers.serve(cores: cores, guestName: domain.name, guestDirectory: paths.domainDirectory,
+                                                          socketGroup: socketGroup, logger: logger, strict: true)
+            brokers = GuestBrokers.merging(unixBrokers, ptyBrokers)
+        } catch {
+            _ = await resumed
+            await unixBrokers.stop()
+            await pending.settle(nil)
+            if case .success(let server) = await monitorServer.value { await server.stop() }
+            await qmp.close()
+            throw await fail("cannot serve the consoles: \(error)")
+        }
         var status = GuestStatus(
             name: domain.name, uuid: domain.uuid, id: id, process: identity, emulator: emulator,
             accelerator: runDomain.virtType == .kvm ? "kvm" : "tcg", monitorPath: monitorPath,
@@ -217,12 +293,15 @@ struct GuestLauncher {
             descriptors: invocation.descriptors.map {
                 GuestStatus.DescriptorRecord(number: $0.number, label: $0.label, purpose: describe($0.purpose))
             },
-            ptys: ptys, channels: [:], paused: true, stopping: nil, startedAt: Date())
+            ptys: ptys, channels: [:], paused: paused, stopping: nil, startedAt: Date())
         status.brokered = brokered
         do {
             try AtomicFile.makeDirectory(layout.statusDirectory)
             try status.write(to: layout.statusPath(domain.name))
         } catch {
+            _ = await resumed
+            await pending.settle(nil)
+            if case .success(let server) = await monitorServer.value { await server.stop() }
             await brokers.stop()
             await qmp.close()
             throw await fail("cannot write status: \(error)")
@@ -230,20 +309,25 @@ struct GuestLauncher {
         let guest = RunningGuest(domain: domain, status: status, qmp: qmp, layout: layout, logger: logger, onExit: onExit)
         await guest.adopt(brokers)
         await guest.watch()
-        phase("status")
-        await guest.startMonitor(plan: monitorPlan)
+        await pending.settle(guest)
+        switch await monitorServer.value {
+        case .success(let server): await guest.adoptMonitor(server)
+        case .failure(let error): await guest.monitorFailed(error)
+        }
         phase("monitor")
         GuestFiles.linkByName(layout: layout, name: domain.name, guestDirectory: guestDirectory)
-        if !paused {
-            do {
-                try await guest.resume()
-                phase("cont")
-            } catch {
-                await guest.destroy()
-                throw APIError(.operationFailed, "cannot start CPUs of domain '\(domain.name)': \(error.message)")
-            }
+        if let error = await resumed {
+            await guest.destroy()
+            throw APIError(.operationFailed, "cannot start CPUs of domain '\(domain.name)': \(error.message)")
         }
+        if !paused { phase("cont") }
         return guest
+    }
+
+    /// `cont`; the error instead of throwing it (for `async let`).
+    static func resume(_ qmp: QMP.Client) async -> APIError? {
+        do { try await qmp.cont(timeout: .seconds(10)) } catch { return APIError(.operationFailed, "\(error)") }
+        return nil
     }
 
     func describe(_ purpose: PlannedDescriptor.Purpose) -> String {

@@ -138,35 +138,59 @@ public actor RunningGuest {
     /// whose old ports someone else bound meanwhile).
     func startMonitor(plan: MonitorServer.TCPPlan, fallback: MonitorServer.TCPPlan? = nil) async {
         let status = snapshot
-        var configuration = MonitorServer.Configuration(guestName: domain.name,
-                                                        unixDirectory: FilePath(status.guestDirectory), tcp: plan)
-        // Chardevs whose sockets VirtKit created: removing one behind VirtKit's back breaks it.
-        let brokered = Set(status.descriptors.filter { $0.purpose.hasPrefix("listening UNIX socket") }.map {
-            "char" + $0.label.replacingOccurrences(of: "-source", with: "")
-        }).union((status.brokered ?? []).map { "char" + $0.alias })
-        let policy = MonitorPolicy.standard(
-            onQuit: { [weak self] in await self?.quitFromMonitor() },
-            brokeredChardevs: { brokered })
         do {
-            var server = try await MonitorServer.start(configuration: configuration, qmp: qmp, policy: policy, logger: logger)
-            if server.tcpPorts == nil, let fallback {
-                await server.stop()
-                configuration.tcp = fallback
-                server = try await MonitorServer.start(configuration: configuration, qmp: qmp, policy: policy, logger: logger)
-            }
-            monitor = server
-            update {
-                $0.monitorPorts = server.tcpPorts.map { GuestStatus.MonitorPorts(monitor: $0.monitor, command: $0.command) }
-                $0.monitorTCPDisabledReason = server.tcpDisabledReason
-            }
-            if let reason = server.tcpDisabledReason {
-                logger.warning("TCP monitoring is off: \(reason)", metadata: ["domain": "\(domain.name)"])
-                appendLog("TCP monitoring is off: \(reason)")
-            }
+            let server = try await Self.serveMonitor(
+                name: domain.name, guestDirectory: status.guestDirectory,
+                brokeredChardevs: Self.brokeredChardevs(status.descriptors, status.brokered ?? []),
+                qmp: qmp, plan: plan, fallback: fallback, logger: logger, owner: { [weak self] in self })
+            adoptMonitor(server)
         } catch {
-            logger.error("monitor channels not available: \(error)", metadata: ["domain": "\(domain.name)"])
-            appendLog("monitor channels not available: \(error)")
+            monitorFailed(error)
         }
+    }
+
+    /// Starts the monitor channels of guest `name` before its ``RunningGuest`` may exist (a start
+    /// sets them up while QEMU initialises): a monitor client's `quit` reaches the guest that
+    /// `owner` gives (``PendingGuest/guest()`` waits for the start to make it).
+    static func serveMonitor(name: String, guestDirectory: String, brokeredChardevs: Set<String>, qmp: QMP.Client,
+                             plan: MonitorServer.TCPPlan, fallback: MonitorServer.TCPPlan?, logger: Logger,
+                             owner: @escaping @Sendable () async -> RunningGuest?) async throws -> MonitorServer {
+        var configuration = MonitorServer.Configuration(guestName: name, unixDirectory: FilePath(guestDirectory), tcp: plan)
+        let policy = MonitorPolicy.standard(
+            onQuit: { await owner()?.quitFromMonitor() },
+            brokeredChardevs: { brokeredChardevs })
+        var server = try await MonitorServer.start(configuration: configuration, qmp: qmp, policy: policy, logger: logger)
+        if server.tcpPorts == nil, let fallback {
+            await server.stop()
+            configuration.tcp = fallback
+            server = try await MonitorServer.start(configuration: configuration, qmp: qmp, policy: policy, logger: logger)
+        }
+        return server
+    }
+
+    /// Chardevs whose sockets VirtKit created: removing one behind VirtKit's back breaks it.
+    static func brokeredChardevs(_ descriptors: [GuestStatus.DescriptorRecord], _ brokered: [BrokeredChardev]) -> Set<String> {
+        Set(descriptors.filter { $0.purpose.hasPrefix("listening UNIX socket") }.map {
+            "char" + $0.label.replacingOccurrences(of: "-source", with: "")
+        }).union(brokered.map { "char" + $0.alias })
+    }
+
+    /// Takes over monitor channels started for this guest (recorded in the status).
+    func adoptMonitor(_ server: MonitorServer) {
+        monitor = server
+        update {
+            $0.monitorPorts = server.tcpPorts.map { GuestStatus.MonitorPorts(monitor: $0.monitor, command: $0.command) }
+            $0.monitorTCPDisabledReason = server.tcpDisabledReason
+        }
+        if let reason = server.tcpDisabledReason {
+            logger.warning("TCP monitoring is off: \(reason)", metadata: ["domain": "\(domain.name)"])
+            appendLog("TCP monitoring is off: \(reason)")
+        }
+    }
+
+    func monitorFailed(_ error: any Error) {
+        logger.error("monitor channels not available: \(error)", metadata: ["domain": "\(domain.name)"])
+        appendLog("monitor channels not available: \(error)")
     }
 
     /// What the monitor channels serve now: (endpoints, TCP ports, why TCP is off).
