@@ -140,6 +140,8 @@ def report(results, runs):
     for key, (label, vals) in rows.items():
         if vals:
             print(f"{label:38} {statistics.median(vals):10.1f} {min(vals):9.1f} {len(vals):5d}")
+            if os.environ.get("BENCH_RAW"):
+                print(f"{'':38} all: " + " ".join(f"{v:.0f}" for v in sorted(vals)))
         else:
             print(f"{label:38} {'skipped':>10}")
     for key, tool in (("virtkit", "virtkit"), ("libvirt", "virsh")):

@@ -64,22 +64,29 @@ public final class ChardevBroker: Sendable {
     public static func start(
         peer: SystemPackage.FileDescriptor, configuration: Configuration, logger: Logger = Logger(label: "virtkit.broker")
     ) async throws(BrokerError) -> ChardevBroker {
-        let console = configuration.name
-        var status = stat()
+        let broker: ChardevBroker
         do {
-            try configuration.validate()
+            broker = try await prepare(configuration: configuration, logger: logger)
         } catch {
             try? peer.close()
             throw error
         }
-        do throws(Errno) {
-            guard fstat(peer.rawValue, &status) == 0 else { throw Errno(rawValue: errno) }
-            try RawTerminal.makeRaw(peer)
+        do {
+            try await broker.connect(peer: peer)
         } catch {
-            try? peer.close()
-            throw .peerSetupFailed(console: console, what: "fstat or termios", errno: error)
+            await broker.stop()
+            throw error
         }
+        return broker
+    }
 
+    /// A broker whose QEMU side comes later, with ``connect(peer:)``: its log is open and
+    /// clients are served from now on (input before the peer comes is dropped), so a start can
+    /// open a console's sockets while QEMU is still allocating the pty.
+    public static func prepare(
+        configuration: Configuration, logger: Logger = Logger(label: "virtkit.broker")
+    ) async throws(BrokerError) -> ChardevBroker {
+        try configuration.validate()
         let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
         let core: NIOLoopBound<BrokerCore>
         do {
@@ -91,10 +98,26 @@ public final class ChardevBroker: Sendable {
                 return NIOLoopBound(core, eventLoop: eventLoop)
             }.get()
         } catch {
-            try? peer.close()
-            throw error as? BrokerError ?? .stopped(console: console)
+            throw error as? BrokerError ?? .stopped(console: configuration.name)
         }
+        let link = BrokerLink(eventLoop: eventLoop, core: core, console: configuration.name)
+        return ChardevBroker(configuration: configuration, link: link, logger: logger)
+    }
 
+    /// Connects QEMU's side (see ``start(peer:configuration:logger:)``); once per broker. The
+    /// broker owns `peer` from this call on, and closes it when it throws.
+    public func connect(peer: SystemPackage.FileDescriptor) async throws(BrokerError) {
+        let console = configuration.name
+        let core = link.core
+        let eventLoop = link.eventLoop
+        var status = stat()
+        do throws(Errno) {
+            guard fstat(peer.rawValue, &status) == 0 else { throw Errno(rawValue: errno) }
+            try RawTerminal.makeRaw(peer)
+        } catch {
+            try? peer.close()
+            throw .peerSetupFailed(console: console, what: "fstat or termios", errno: error)
+        }
         let initializer: @Sendable (Channel) -> EventLoopFuture<Void> = { channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(PeerHandler(core: core.value))
@@ -112,7 +135,6 @@ public final class ChardevBroker: Sendable {
             }
         } catch {
             if (status.st_mode & S_IFMT) != S_IFSOCK { try? peer.close() }
-            _ = try? await eventLoop.submit { _ = core.value.stop() }.get()
             let code = (error as? IOError).map { Errno(rawValue: $0.errnoCode) } ?? .ioError
             throw .peerSetupFailed(console: console, what: "registering the descriptor", errno: code)
         }
@@ -120,8 +142,6 @@ public final class ChardevBroker: Sendable {
         logger.info(
             "console broker started",
             metadata: ["console": "\(console)", "log": "\(configuration.log?.path.string ?? "none")"])
-        let link = BrokerLink(eventLoop: eventLoop, core: core, console: console)
-        return ChardevBroker(configuration: configuration, link: link, logger: logger)
     }
 
     /// Closes every client (each reads what it has queued, then

@@ -38,11 +38,9 @@ final class GuestBrokers: Sendable {
     }
 
     /// The brokers of both (started apart: unix ones while QEMU starts up, pty ones once QEMU
-    /// named its ptys), with the name links made over all of them.
+    /// named its ptys); their name links are the caller's (``linkNames(_:guestDirectory:)``).
     static func merging(_ first: GuestBrokers, _ second: GuestBrokers) -> GuestBrokers {
-        let all = first.entries + second.entries
-        linkNames(all.map(\.record), guestDirectory: first.guestDirectory)
-        return GuestBrokers(entries: all, guestDirectory: first.guestDirectory)
+        GuestBrokers(entries: first.entries + second.entries, guestDirectory: first.guestDirectory)
     }
 
     /// These brokers without `alias` (hot-unplugged), whose broker the caller stops.
@@ -80,9 +78,10 @@ final class GuestBrokers: Sendable {
     /// Starts a broker for each record. `strict`: the first failure stops what was started and
     /// throws (a fresh start); otherwise failures are logged and the rest carry on (a re-attach,
     /// where the guest must not be lost over one console).
+    /// `linking`: make the name links of these records (a start makes them once, for all).
     static func start(records: [BrokeredChardev], guestName: String, guestDirectory: String,
                       socketGroup: gid_t?, logger: Logger, strict: Bool,
-                      listening: [String: FileDescriptor] = [:]) async throws(HostError) -> GuestBrokers {
+                      listening: [String: FileDescriptor] = [:], linking: Bool = true) async throws(HostError) -> GuestBrokers {
         var entries: [Entry] = []
         var listening = listening
         // Listeners no broker took (a failed start) are closed, never leaked.
@@ -106,14 +105,14 @@ final class GuestBrokers: Sendable {
                 throw error
             }
         }
-        linkNames(entries.map(\.record), guestDirectory: guestDirectory)
+        if linking { linkNames(entries.map(\.record), guestDirectory: guestDirectory) }
         return GuestBrokers(entries: entries, guestDirectory: guestDirectory)
     }
 
     /// `console/NAME[.MODE]` -> `ALIAS[.MODE]` for every other name of a chardev (`console0`, a
     /// channel's target name) and `default` for the default console, so a client that knows
     /// only the name connects without asking the API.
-    private static func linkNames(_ records: [BrokeredChardev], guestDirectory: String) {
+    static func linkNames(_ records: [BrokeredChardev], guestDirectory: String) {
         let fallback = BrokeredChardev.defaultConsole(records)?.alias
         for record in records {
             var names = record.names.filter { $0 != record.alias && !$0.contains("/") && !$0.hasPrefix(".") }
@@ -141,16 +140,18 @@ final class GuestBrokers: Sendable {
     /// The broker of `record` without its listeners: QEMU's side opened (the pty, or QEMU's
     /// private socket), the log and the scrollback running. What must be up before the CPUs run.
     static func startCore(_ record: BrokeredChardev, guestName: String, logger: Logger) async throws(HostError) -> ChardevBroker {
-        let peer: FileDescriptor
-        if let pty = record.pty {
-            let fd = open(pty, O_RDWR | O_NOCTTY | O_CLOEXEC)
-            guard fd >= 0 else { throw HostError("cannot open pty", pty, Errno(rawValue: errno)) }
-            peer = FileDescriptor(rawValue: fd)
-        } else if let socket = record.peerSocket {
-            peer = try UnixSocket.connect(to: FilePath(socket))
-        } else {
-            throw HostError("nothing to connect to for chardev", record.alias, .invalidArgument)
+        let broker = try await prepareCore(record, guestName: guestName, logger: logger)
+        do {
+            try await attachPeer(record, to: broker)
+        } catch {
+            await broker.stop()
+            throw error
         }
+        return broker
+    }
+
+    /// The broker of `record` with its log open but no QEMU side yet (``attachPeer(_:to:)``).
+    static func prepareCore(_ record: BrokeredChardev, guestName: String, logger: Logger) async throws(HostError) -> ChardevBroker {
         var configuration = ChardevBroker.Configuration(name: "\(guestName) \(record.alias)", scrollbackSize: record.scrollback)
         configuration.inBandNotices = record.role != "channel" && record.role != "guestfwd"
         // A channel carries data at the guest's full rate: a client falling behind for a few
@@ -162,7 +163,26 @@ final class GuestBrokers: Sendable {
             configuration.log = .init(path: path, maxSize: record.logMaxSize ?? 2 << 20, maxBackups: record.logMaxBackups ?? 3)
         }
         do {
-            return try await ChardevBroker.start(peer: peer, configuration: configuration, logger: logger)
+            return try await ChardevBroker.prepare(configuration: configuration, logger: logger)
+        } catch {
+            throw HostError("cannot serve chardev", record.alias, error.errno ?? .ioError)
+        }
+    }
+
+    /// Opens QEMU's side of `record` (its pty, or QEMU's private socket) for `broker`.
+    static func attachPeer(_ record: BrokeredChardev, to broker: ChardevBroker) async throws(HostError) {
+        let peer: FileDescriptor
+        if let pty = record.pty {
+            let fd = open(pty, O_RDWR | O_NOCTTY | O_CLOEXEC)
+            guard fd >= 0 else { throw HostError("cannot open pty", pty, Errno(rawValue: errno)) }
+            peer = FileDescriptor(rawValue: fd)
+        } else if let socket = record.peerSocket {
+            peer = try UnixSocket.connect(to: FilePath(socket))
+        } else {
+            throw HostError("nothing to connect to for chardev", record.alias, .invalidArgument)
+        }
+        do {
+            try await broker.connect(peer: peer)
         } catch {
             throw HostError("cannot serve chardev", record.alias, error.errno ?? .ioError)
         }
@@ -206,33 +226,32 @@ final class GuestBrokers: Sendable {
         return Entry(record: record, broker: broker, listeners: listeners)
     }
 
-    /// Serves brokers started with ``startCore(_:guestName:logger:)``: their listeners and name
-    /// links. `strict` as for ``start(records:guestName:guestDirectory:socketGroup:logger:strict:listening:)``;
-    /// a broker whose listeners fail is stopped.
-    static func serve(cores: [(record: BrokeredChardev, broker: ChardevBroker)], guestName: String, guestDirectory: String,
-                      socketGroup: gid_t?, logger: Logger, strict: Bool) async throws(HostError) -> GuestBrokers {
+    /// Serves brokers whose QEMU side comes later (``prepareCore(_:guestName:logger:)``): their
+    /// listeners, made while QEMU starts. On failure everything started here is stopped.
+    static func serve(prepared: [(record: BrokeredChardev, broker: ChardevBroker)], guestDirectory: String,
+                      socketGroup: gid_t?) async throws(HostError) -> [Entry] {
         var entries: [Entry] = []
-        if !cores.isEmpty {
+        if !prepared.isEmpty {
             let directory = FilePath(BrokeredChardev.consoleDirectory(guestDirectory: guestDirectory))
             try AtomicFile.makeDirectory(directory)
             if let socketGroup { try UnixSocket.shareDirectory(directory, withGroup: socketGroup) }
         }
-        for (index, core) in cores.enumerated() {
+        for (index, item) in prepared.enumerated() {
             do throws(HostError) {
-                entries.append(try await serve(core.record, broker: core.broker, guestDirectory: guestDirectory,
+                entries.append(try await serve(item.record, broker: item.broker, guestDirectory: guestDirectory,
                                                socketGroup: socketGroup, listening: nil))
             } catch {
-                guard strict else {
-                    logger.error("console \(core.record.alias) not served: \(error)", metadata: ["domain": "\(guestName)"])
-                    continue
-                }
-                for rest in cores.dropFirst(index + 1) { await rest.broker.stop() }
+                for rest in prepared.dropFirst(index + 1) { await rest.broker.stop() }
                 await GuestBrokers(entries: entries, guestDirectory: guestDirectory).stop()
                 throw error
             }
         }
-        linkNames(entries.map(\.record), guestDirectory: guestDirectory)
-        return GuestBrokers(entries: entries, guestDirectory: guestDirectory)
+        return entries
+    }
+
+    /// These entries as a guest's brokers (name links: ``linkNames(_:guestDirectory:)``).
+    static func assembling(_ entries: [Entry], guestDirectory: String) -> GuestBrokers {
+        GuestBrokers(entries: entries, guestDirectory: guestDirectory)
     }
 
     /// Stops every broker at once (clients read what they have, logs are synced) and removes

@@ -182,8 +182,37 @@ struct GuestLauncher {
         servedListeners = [:]
         let early = brokered.filter { $0.peerSocket != nil }
         let earlyBrokers = Task { () throws(HostError) -> GuestBrokers in
-            try await GuestBrokers.start(records: early, guestName: domain.name, guestDirectory: paths.domainDirectory,
-                                         socketGroup: socketGroup, logger: logger, strict: true, listening: listening)
+            defer { phase("unix brokers ready") }
+            return try await GuestBrokers.start(records: early, guestName: domain.name, guestDirectory: paths.domainDirectory,
+                                                socketGroup: socketGroup, logger: logger, strict: true, listening: listening,
+                                                linking: false)
+        }
+        // pty brokers get their log and client sockets now too; the pty itself once QEMU names it.
+        let ptyRecords = brokered.filter { $0.peerSocket == nil }
+        let brokeredPlan = brokered
+        let preparedPtyBrokers = Task { () throws(HostError) -> [GuestBrokers.Entry] in
+            var prepared: [(record: BrokeredChardev, broker: ChardevBroker)] = []
+            do throws(HostError) {
+                for record in ptyRecords {
+                    prepared.append((record, try await GuestBrokers.prepareCore(record, guestName: domain.name, logger: logger)))
+                }
+            } catch {
+                for item in prepared { await item.broker.stop() }
+                throw error
+            }
+            defer { phase("pty consoles ready") }
+            let entries = try await GuestBrokers.serve(prepared: prepared, guestDirectory: paths.domainDirectory,
+                                                       socketGroup: socketGroup)
+            // Every chardev's name links (`console0`, channel names, `default`): symlinks cost
+            // ext4 an inode each, so they are made here, once, while QEMU initialises.
+            GuestBrokers.linkNames(brokeredPlan, guestDirectory: paths.domainDirectory)
+            return entries
+        }
+        func stopEarlyBrokers() async {
+            if let brokers = try? await earlyBrokers.value { await brokers.stop() }
+            for entry in (try? await preparedPtyBrokers.value) ?? [] {
+                await GuestBrokers.stop(entry, guestDirectory: paths.domainDirectory)
+            }
         }
 
         // QEMU greets early and answers only once its main loop runs (~30 ms later under TCG
@@ -197,7 +226,7 @@ struct GuestLauncher {
             phase("qmp greeted")
         } catch {
             // QEMU that dies at start closes the monitor before its greeting: give its stderr.
-            if let brokers = try? await earlyBrokers.value { await brokers.stop() }
+            await stopEarlyBrokers()
             throw await fail("process exited while connecting to monitor")
         }
         let chardevs = Task { () throws(QMP.Error) -> [QMP.ChardevInfo] in try await qmp.queryChardev() }
@@ -206,7 +235,7 @@ struct GuestLauncher {
         do {
             try AtomicFile.write(DomainFormatter.format(domain), to: guestDirectory.appending("domain.xml"), durable: false)
         } catch {
-            if let brokers = try? await earlyBrokers.value { await brokers.stop() }
+            await stopEarlyBrokers()
             await qmp.close()
             throw await fail("cannot save the live definition: \(error)")
         }
@@ -215,6 +244,7 @@ struct GuestLauncher {
             invocation.descriptors.map { GuestStatus.DescriptorRecord(number: $0.number, label: $0.label, purpose: describe($0.purpose)) },
             brokered)
         let monitorServer = Task { () -> Result<MonitorServer, any Error> in
+            defer { phase("monitor ready") }
             do {
                 return .success(try await RunningGuest.serveMonitor(
                     name: domain.name, guestDirectory: paths.domainDirectory, brokeredChardevs: brokeredNames, qmp: qmp,
@@ -226,7 +256,7 @@ struct GuestLauncher {
         func abandon(_ what: String) async -> APIError {
             await pending.settle(nil)
             if case .success(let server) = await monitorServer.value { await server.stop() }
-            if let brokers = try? await earlyBrokers.value { await brokers.stop() }
+            await stopEarlyBrokers()
             await qmp.close()
             return await fail(what)
         }
@@ -246,21 +276,28 @@ struct GuestLauncher {
         for index in brokered.indices.reversed() where brokered[index].peerSocket == nil {
             if let pty = ptys[brokered[index].alias] { brokered[index].pty = pty } else { brokered.remove(at: index) }
         }
-        // pty brokers: QEMU's side opened, log and scrollback running before the CPUs run; their
-        // client sockets are opened while QEMU starts the CPUs.
-        let unixBrokers: GuestBrokers
-        var cores: [(record: BrokeredChardev, broker: ChardevBroker)] = []
+        // The pty brokers' QEMU side, before the CPUs run.
+        let brokers: GuestBrokers
         do {
-            unixBrokers = try await earlyBrokers.value
+            let unixBrokers = try await earlyBrokers.value
+            var entries: [GuestBrokers.Entry] = []
             do {
-                for record in brokered where record.peerSocket == nil {
-                    cores.append((record, try await GuestBrokers.startCore(record, guestName: domain.name, logger: logger)))
+                for entry in try await preparedPtyBrokers.value {
+                    guard let record = brokered.first(where: { $0.alias == entry.record.alias }) else {
+                        await GuestBrokers.stop(entry, guestDirectory: paths.domainDirectory)  // QEMU named no pty
+                        continue
+                    }
+                    try await GuestBrokers.attachPeer(record, to: entry.broker)
+                    entries.append(GuestBrokers.Entry(record: record, broker: entry.broker, listeners: entry.listeners))
                 }
             } catch {
-                for core in cores { await core.broker.stop() }
                 await unixBrokers.stop()
+                for entry in (try? await preparedPtyBrokers.value) ?? [] {
+                    await GuestBrokers.stop(entry, guestDirectory: paths.domainDirectory)
+                }
                 throw error
             }
+            brokers = GuestBrokers.merging(unixBrokers, GuestBrokers.assembling(entries, guestDirectory: paths.domainDirectory))
         } catch {
             await pending.settle(nil)
             if case .success(let server) = await monitorServer.value { await server.stop() }
@@ -269,22 +306,8 @@ struct GuestLauncher {
         }
         phase("brokers")
 
-        // The CPUs start while the consoles' sockets open and the status is written: all done
-        // before the answer.
+        // The CPUs start while the status is written: both done before the answer.
         async let resumed: APIError? = paused ? nil : Self.resume(qmp)
-        let brokers: GuestBrokers
-        do {
-            let ptyBrokers = try await GuestBrokers.serve(cores: cores, guestName: domain.name, guestDirectory: paths.domainDirectory,
-                                                          socketGroup: socketGroup, logger: logger, strict: true)
-            brokers = GuestBrokers.merging(unixBrokers, ptyBrokers)
-        } catch {
-            _ = await resumed
-            await unixBrokers.stop()
-            await pending.settle(nil)
-            if case .success(let server) = await monitorServer.value { await server.stop() }
-            await qmp.close()
-            throw await fail("cannot serve the consoles: \(error)")
-        }
         var status = GuestStatus(
             name: domain.name, uuid: domain.uuid, id: id, process: identity, emulator: emulator,
             accelerator: runDomain.virtType == .kvm ? "kvm" : "tcg", monitorPath: monitorPath,
@@ -295,6 +318,13 @@ struct GuestLauncher {
             },
             ptys: ptys, channels: [:], paused: paused, stopping: nil, startedAt: Date())
         status.brokered = brokered
+        // The monitor channels were set up while QEMU initialised: the status records their
+        // ports in its one write.
+        let monitor = await monitorServer.value
+        if case .success(let server) = monitor {
+            status.monitorPorts = server.tcpPorts.map { GuestStatus.MonitorPorts(monitor: $0.monitor, command: $0.command) }
+            status.monitorTCPDisabledReason = server.tcpDisabledReason
+        }
         do {
             try AtomicFile.makeDirectory(layout.statusDirectory)
             try status.write(to: layout.statusPath(domain.name))
@@ -306,12 +336,14 @@ struct GuestLauncher {
             await qmp.close()
             throw await fail("cannot write status: \(error)")
         }
+        phase("status")
         let guest = RunningGuest(domain: domain, status: status, qmp: qmp, layout: layout, logger: logger, onExit: onExit)
         await guest.adopt(brokers)
         await guest.watch()
         await pending.settle(guest)
-        switch await monitorServer.value {
-        case .success(let server): await guest.adoptMonitor(server)
+        phase("guest")
+        switch monitor {
+        case .success(let server): await guest.adoptMonitor(server, recorded: true)
         case .failure(let error): await guest.monitorFailed(error)
         }
         phase("monitor")

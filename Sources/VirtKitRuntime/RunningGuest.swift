@@ -175,12 +175,15 @@ public actor RunningGuest {
         }).union(brokered.map { "char" + $0.alias })
     }
 
-    /// Takes over monitor channels started for this guest (recorded in the status).
-    func adoptMonitor(_ server: MonitorServer) {
+    /// Takes over monitor channels started for this guest, and records their ports in the
+    /// status unless it was written with them (`recorded`).
+    func adoptMonitor(_ server: MonitorServer, recorded: Bool = false) {
         monitor = server
-        update {
-            $0.monitorPorts = server.tcpPorts.map { GuestStatus.MonitorPorts(monitor: $0.monitor, command: $0.command) }
-            $0.monitorTCPDisabledReason = server.tcpDisabledReason
+        if !recorded {
+            update {
+                $0.monitorPorts = server.tcpPorts.map { GuestStatus.MonitorPorts(monitor: $0.monitor, command: $0.command) }
+                $0.monitorTCPDisabledReason = server.tcpDisabledReason
+            }
         }
         if let reason = server.tcpDisabledReason {
             logger.warning("TCP monitoring is off: \(reason)", metadata: ["domain": "\(domain.name)"])
