@@ -34,9 +34,9 @@ bench_setup() {
     if [ -z "$bindir" ]; then
         local d
         for d in .build/release .build/debug; do
-            if [ -x "$d/virtkit" ] && [ -x "$d/virtkitd" ]; then bindir=$d; break; fi
+            if [ -x "$d/virtkit" ] && [ -x "$d/virtkit-cli" ] && [ -x "$d/virtkitd" ]; then bindir=$d; break; fi
         done
-        [ -n "$bindir" ] || fail "no virtkit/virtkitd in .build/release or .build/debug: build first (swift build -c release --product virtkitd && swift build -c release --product virtkit)"
+        [ -n "$bindir" ] || fail "no virtkit/virtkitd in .build/release or .build/debug: build first (swift build -c release: virtkit, virtkit-cli, virtkitd)"
     fi
     bindir=$(readlink -f "$bindir")
     VK="$bindir/virtkit" VKD="$bindir/virtkitd"

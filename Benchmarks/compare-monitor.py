@@ -238,7 +238,7 @@ def measure(a):
             print(f"{label:46} {'skipped':>9}")
             continue
         print(f"{label:46} {cell(key + '-hmp')}   {cell(key + '-qmp')}")
-    print(f"{'  ref: virtkit --help (a CLI process, no I/O)':46} {cell('vk-help')}")
+    print(f"{'  ref: virtkit --help (front + virtkit-cli)':46} {cell('vk-help')}")
 
     def ratio(other, goal, name):
         parts = []
@@ -253,10 +253,6 @@ def measure(a):
             parts.append(f"{proto.upper()} {r:.2f} (p90 {r90:.2f})")
         print(f"ratio virtkit/{name} (medians): {', '.join(parts)}; goal <= {goal}: {'met' if met else 'NOT met'}")
 
-    if res.get("vk-qmp") and res.get("vk-help"):
-        cli = statistics.median(res["vk-help"])
-        print(f"  virtkit QMP median = {ms(cli):.1f} ms a CLI process alone (--help) + "
-              f"{ms(statistics.median(res['vk-qmp']) - cli):.1f} ms the rest (connect, virtkitd, QEMU, answer)")
     ratio("virsh", 0.5, "virsh")
     ratio("direct", 1.2, "direct socket")
 

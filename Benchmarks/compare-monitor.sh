@@ -11,7 +11,7 @@
 #                for HMP); for QMP, qmp_capabilities and query-status are sent in one go and the
 #                answer is the second reply; the time ends when the answer has been read
 #     and, for reference, socat to virtkitd's command socket (the daemon without the CLI process)
-#     and `virtkit --help` (a CLI process alone). Median and p90 of N interleaved runs (one untimed
+#     and `virtkit --help` (the front execs virtkit-cli, the full command tree). Median and p90 of N interleaved runs (one untimed
 #     warm-up each first), and the ratios virtkit/virsh (goal <= 0.5) and virtkit/direct (goal <= 1.2).
 #  2. Warm connection: 2000 sequential `{"execute":"query-status","id":N}` round trips on one
 #     connection to the guest's interactive channel of virtkitd (`virtkit monitor-ports`; its first
@@ -22,7 +22,7 @@
 # exit, Ctrl-C included.
 #
 # Usage: Benchmarks/compare-monitor.sh [--runs N] [--bin DIR]      (N: one-shot runs, default 50)
-#   Build first: swift build -c release --product virtkitd && swift build -c release --product virtkit
+#   Build first: swift build -c release (virtkit, virtkit-cli and virtkitd)
 #   (uses .build/release, else .build/debug, unless --bin DIR). Run as root.
 # Needs: qemu-system-x86 (qemu-system-x86_64), python3, socat, util-linux (unshare), the test guest
 #   (Scripts/build-test-guest.sh); for the virsh row the Debian packages libvirt-daemon

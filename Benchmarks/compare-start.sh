@@ -10,11 +10,13 @@
 #             in a private mount namespace (/etc, /run, /var/{lib,cache,log}/libvirt bind-mounted
 #             from a temp dir; UNIX sockets only; QEMU as root, security_driver "none")
 # Prints the median and min of each over N interleaved runs (one untimed warm-up each first, which
-# also lets libvirtd probe QEMU) and the ratios virtkit/libvirt (goal <= 0.5) and virtkit/bare
-# (goal <= 1.2). Prints figures, never asserts; exits 0 unless something could not run.
+# also lets libvirtd probe QEMU; every timed run follows an untimed bare QEMU start, and rounds
+# alternate which of virtkit and bare comes right after libvirt) and the ratios virtkit/libvirt
+# (goal <= 0.5) and virtkit/bare (goal <= 1.2); BENCH_RAW=1 also prints every run. Prints figures,
+# never asserts; exits 0 unless something could not run.
 #
 # Usage: Benchmarks/compare-start.sh [--runs N] [--bin DIR]
-#   Build first: swift build -c release --product virtkitd && swift build -c release --product virtkit
+#   Build first: swift build -c release (virtkit, virtkit-cli and virtkitd)
 #   (uses .build/release, else .build/debug, unless --bin DIR). Run as root.
 # Needs: qemu-system-x86 (qemu-system-x86_64), python3, util-linux (unshare), the test guest
 #   (Scripts/build-test-guest.sh); for the libvirt column the Debian packages libvirt-daemon
@@ -38,11 +40,11 @@ bench_start_libvirtd
 
 # --- one run of each ----------------------------------------------------------------------------
 # Every timed run starts from the same machine state: the previous run's QEMU gone, then one
-# untimed bare QEMU start and quit, so that each column follows the same kind of predecessor.
-# Without it, whichever column ran right after libvirt's destroy took 150-200 ms longer, with the
-# machine idle in between: perf shows that QEMU's first page faults got transparent huge pages
-# (freed by libvirt's exited guest) and spent the time zeroing them (clear_page_erms under
-# do_huge_pmd_anonymous_page); after a short-lived QEMU's exit they do not.
+# untimed bare QEMU start and quit. Without it, whichever column ran right after libvirt's destroy
+# took 150-200 ms longer, with the machine idle in between: perf shows that QEMU's first page
+# faults got transparent huge pages (freed by libvirt's exited guest, which ran longer) and spent
+# the time zeroing them (clear_page_erms under do_huge_pmd_anonymous_page). The effect can outlast
+# one QEMU start: hence also the alternating order below.
 settle() {
     local _
     for _ in $(seq 100); do pgrep -f -- "-name guest=$NAME," >/dev/null || break; sleep 0.05; done
@@ -100,10 +102,11 @@ echo "qemu: $("$QEMU" --version | head -1); libvirt: ${libvirt_skip:+skipped}$( 
 echo "domain: $NAME (TCG, q35, 128 MiB, kernel+initrd, pty serial, virtio channel, user net); $runs runs each, interleaved, after one warm-up"
 run_virtkit warmup; run_bare warmup
 [ -z "$libvirt_skip" ] && run_libvirt warmup
+# Rounds alternate which of virtkit and bare QEMU comes first after libvirt's run: a libvirt guest's
+# exit leaves the next QEMU starts or two slower (see settle), so each gets that place half the time.
 for i in $(seq "$runs"); do
-    run_virtkit timed
-    run_bare timed
     [ -z "$libvirt_skip" ] && run_libvirt timed
+    if [ $((i % 2)) = 1 ]; then run_virtkit timed; run_bare timed; else run_bare timed; run_virtkit timed; fi
 done
 # The floor of any CLI call: a virtkit process that only prints its help.
 for _ in 1 2 3 4 5; do t0=$(now_us); "$VK" --help >/dev/null 2>&1; t1=$(now_us); echo $(( (t1 - t0) * 1000 )) >>"$T/res/cli.ns"; done

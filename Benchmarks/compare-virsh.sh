@@ -1,12 +1,12 @@
 #!/bin/bash
 # Whole-process time of `virtkit domxml-to-native` against libvirt 9.0's
 # `virsh -c qemu:///embed?root=... domxml-to-native` on the same file. Prints figures and the ratio.
-# Usage: Benchmarks/compare-virsh.sh [FILE] [RUNS]   (builds virtkit in release mode first)
+# Usage: Benchmarks/compare-virsh.sh [FILE] [RUNS]   (builds virtkit and virtkit-cli in release mode first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 file=$(readlink -f "${1:-Benchmarks/ten-chardevs.xml}")
 runs=${2:-50}
-swift build -c release --product virtkit >/dev/null
+swift build -c release --product virtkit >/dev/null && swift build -c release --product virtkit-cli >/dev/null
 virtkit=$(swift build -c release --show-bin-path)/virtkit
 
 # A seeded embedded-driver root (QEMU probed once), reused call after call.
