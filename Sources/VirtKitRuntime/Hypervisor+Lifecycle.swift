@@ -1,10 +1,14 @@
 import VirtKitAPI
+#if canImport(Glibc)
+import Glibc
+#endif
 import VirtKitDomain
 
 extension Hypervisor {
     /// `virsh start [--paused]`.
     public func start(name: String, paused: Bool) async throws(APIError) -> DomainSummary {
         let began = ContinuousClock.now
+        logger.debug("start requested", metadata: ["domain": "\(name)", "epoch-us": "\(Self.epochMicroseconds())"])
         let record = try lookup(name)
         switch record.lifecycle {
         case .running, .starting:
@@ -27,6 +31,7 @@ extension Hypervisor {
         }
         logger.info("started \(name)", metadata: ["id": "\(id)", "accelerator": "\(accelerator.rawValue)",
                                                  "ms": "\((ContinuousClock.now - began) / .milliseconds(1))"])
+        logger.debug("start answered", metadata: ["domain": "\(name)", "epoch-us": "\(Self.epochMicroseconds())"])
         return summary(name)
     }
 
@@ -80,5 +85,12 @@ extension Hypervisor {
             throw APIError(.operationInvalid, "Requested operation is not valid: domain is not running")
         }
         return guest
+    }
+
+    /// Wall-clock microseconds, for debug lines that line up with a client's own timestamps.
+    static func epochMicroseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000
     }
 }
