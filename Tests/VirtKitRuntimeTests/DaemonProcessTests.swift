@@ -37,7 +37,10 @@ struct DaemonProcessTests {
             environment: ProcessInfo.processInfo.environment, output: log, placements: [])
         let identity = try #require(ProcessIdentity.of(pid: pid))
         let client = DaemonClient(socketPath: harness.layout.socketPath.string)
-        for _ in 0..<200 {
+        // A generous deadline: under a full parallel test run (several TCG guests booting on 2
+        // cores) a daemon once took more than 5 s to answer its first request.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
             if (try? await client.version()) != nil { return (identity, client) }
             try await Task.sleep(for: .milliseconds(25))
         }
