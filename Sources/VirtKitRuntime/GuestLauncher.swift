@@ -306,7 +306,9 @@ struct GuestLauncher {
         }
         phase("brokers")
 
-        // The CPUs start while the status is written: both done before the answer.
+        // The CPUs start while the status is written: both done before the answer. The guest's
+        // events are subscribed to first, so none after `cont` is missed.
+        let events = qmp.events()
         async let resumed: APIError? = paused ? nil : Self.resume(qmp)
         var status = GuestStatus(
             name: domain.name, uuid: domain.uuid, id: id, process: identity, emulator: emulator,
@@ -339,7 +341,7 @@ struct GuestLauncher {
         phase("status")
         let guest = RunningGuest(domain: domain, status: status, qmp: qmp, layout: layout, logger: logger, onExit: onExit)
         await guest.adopt(brokers)
-        await guest.watch()
+        await guest.watch(events: events)
         await pending.settle(guest)
         phase("guest")
         switch monitor {

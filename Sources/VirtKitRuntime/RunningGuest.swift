@@ -47,9 +47,10 @@ public actor RunningGuest {
     }
 
     /// Starts following events and the process's exit. Unstructured tasks: they live as long as
-    /// QEMU does, which no caller's scope covers.
-    func watch() {
-        let events = qmp.events()
+    /// QEMU does, which no caller's scope covers. `events`: a subscription taken earlier (a
+    /// start takes it before `cont`, so no event after it is missed); nil subscribes now.
+    func watch(events: AsyncStream<QMP.Event>? = nil) {
+        let events = events ?? qmp.events()
         Task { [weak self] in
             for await event in events { await self?.handle(event) }
         }
