@@ -281,24 +281,18 @@ struct GuestLauncher {
         do {
             let unixBrokers = try await earlyBrokers.value
             var entries: [GuestBrokers.Entry] = []
-            do {
-                for entry in try await preparedPtyBrokers.value {
-                    guard let record = brokered.first(where: { $0.alias == entry.record.alias }) else {
-                        await GuestBrokers.stop(entry, guestDirectory: paths.domainDirectory)  // QEMU named no pty
-                        continue
-                    }
-                    try await GuestBrokers.attachPeer(record, to: entry.broker)
-                    entries.append(GuestBrokers.Entry(record: record, broker: entry.broker, listeners: entry.listeners))
+            for entry in try await preparedPtyBrokers.value {
+                guard let record = brokered.first(where: { $0.alias == entry.record.alias }) else {
+                    await GuestBrokers.stop(entry, guestDirectory: paths.domainDirectory)  // QEMU named no pty
+                    continue
                 }
-            } catch {
-                await unixBrokers.stop()
-                for entry in (try? await preparedPtyBrokers.value) ?? [] {
-                    await GuestBrokers.stop(entry, guestDirectory: paths.domainDirectory)
-                }
-                throw error
+                try await GuestBrokers.attachPeer(record, to: entry.broker)
+                entries.append(GuestBrokers.Entry(record: record, broker: entry.broker, listeners: entry.listeners))
             }
             brokers = GuestBrokers.merging(unixBrokers, GuestBrokers.assembling(entries, guestDirectory: paths.domainDirectory))
         } catch {
+            // Whichever half failed, both are stopped (stopping one twice does nothing).
+            await stopEarlyBrokers()
             await pending.settle(nil)
             if case .success(let server) = await monitorServer.value { await server.stop() }
             await qmp.close()
