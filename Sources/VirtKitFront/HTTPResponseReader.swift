@@ -68,7 +68,7 @@ struct HTTPResponseReader {
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { throw .malformed("header line '\(line)'") }
             let name = line[..<colon].lowercased()
-            let value = line[line.index(after: colon)...].trimmed(of: " \t")
+            let value = String(line[line.index(after: colon)...]).trimmingSpaces
             if name == "content-length" {
                 guard let n = Int(value), n >= 0 else { throw .malformed("Content-Length '\(value)'") }
                 length = n
@@ -102,7 +102,7 @@ struct HTTPResponseReader {
                         return
                     }
                     let line = String(decoding: buffer[..<end], as: UTF8.self)
-                    let digits = line.split(separator: ";").first.map(String.init)?.trimmed(of: " \t") ?? ""
+                    let digits = line.split(separator: ";").first.map { String($0).trimmingSpaces } ?? ""
                     guard let size = Int(digits, radix: 16), size >= 0 else { throw .malformed("chunk size '\(line)'") }
                     if size == 0 {
                         // Trailers are not used by virtkitd: the last chunk ends the answer.
@@ -128,17 +128,4 @@ struct HTTPResponseReader {
         }
         return nil
     }
-}
-
-extension Substring {
-    func trimmed(of set: String) -> String {
-        var s = self
-        while let c = s.first, set.contains(c) { s.removeFirst() }
-        while let c = s.last, set.contains(c) { s.removeLast() }
-        return String(s)
-    }
-}
-
-extension String {
-    func trimmed(of set: String) -> String { Substring(self).trimmed(of: set) }
 }

@@ -37,10 +37,10 @@ final class GuestBrokers: Sendable {
         return GuestBrokers(entries: all, guestDirectory: guestDirectory)
     }
 
-    /// The brokers of both (started apart: unix ones while QEMU starts up, pty ones once QEMU
-    /// named its ptys); their name links are the caller's (``linkNames(_:guestDirectory:)``).
-    static func merging(_ first: GuestBrokers, _ second: GuestBrokers) -> GuestBrokers {
-        GuestBrokers(entries: first.entries + second.entries, guestDirectory: first.guestDirectory)
+    /// These brokers and `entries` (started apart: unix ones while QEMU starts up, pty ones once
+    /// QEMU named its ptys); their name links are the caller's (``linkNames(_:guestDirectory:)``).
+    func merging(_ entries: [Entry]) -> GuestBrokers {
+        GuestBrokers(entries: self.entries + entries, guestDirectory: guestDirectory)
     }
 
     /// These brokers without `alias` (hot-unplugged), whose broker the caller stops.
@@ -247,11 +247,6 @@ final class GuestBrokers: Sendable {
             }
         }
         return entries
-    }
-
-    /// These entries as a guest's brokers (name links: ``linkNames(_:guestDirectory:)``).
-    static func assembling(_ entries: [Entry], guestDirectory: String) -> GuestBrokers {
-        GuestBrokers(entries: entries, guestDirectory: guestDirectory)
     }
 
     /// Stops every broker at once (clients read what they have, logs are synced) and removes

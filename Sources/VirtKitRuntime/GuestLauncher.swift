@@ -240,9 +240,10 @@ struct GuestLauncher {
             throw await fail("cannot save the live definition: \(error)")
         }
         let pending = PendingGuest()
-        let brokeredNames = RunningGuest.brokeredChardevs(
-            invocation.descriptors.map { GuestStatus.DescriptorRecord(number: $0.number, label: $0.label, purpose: describe($0.purpose)) },
-            brokered)
+        let descriptorRecords = invocation.descriptors.map {
+            GuestStatus.DescriptorRecord(number: $0.number, label: $0.label, purpose: describe($0.purpose))
+        }
+        let brokeredNames = RunningGuest.brokeredChardevs(descriptorRecords, brokered)
         let monitorServer = Task { () -> Result<MonitorServer, any Error> in
             defer { phase("monitor ready") }
             do {
@@ -289,7 +290,7 @@ struct GuestLauncher {
                 try await GuestBrokers.attachPeer(record, to: entry.broker)
                 entries.append(GuestBrokers.Entry(record: record, broker: entry.broker, listeners: entry.listeners))
             }
-            brokers = GuestBrokers.merging(unixBrokers, GuestBrokers.assembling(entries, guestDirectory: paths.domainDirectory))
+            brokers = unixBrokers.merging(entries)
         } catch {
             // Whichever half failed, both are stopped (stopping one twice does nothing).
             await stopEarlyBrokers()
@@ -309,9 +310,7 @@ struct GuestLauncher {
             accelerator: runDomain.virtType == .kvm ? "kvm" : "tcg", monitorPath: monitorPath,
             guestDirectory: guestDirectory.string,
             createdSockets: createdSockets,
-            descriptors: invocation.descriptors.map {
-                GuestStatus.DescriptorRecord(number: $0.number, label: $0.label, purpose: describe($0.purpose))
-            },
+            descriptors: descriptorRecords,
             ptys: ptys, channels: [:], paused: paused, stopping: nil, startedAt: Date())
         status.brokered = brokered
         // The monitor channels were set up while QEMU initialised: the status records their

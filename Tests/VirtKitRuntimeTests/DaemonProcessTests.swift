@@ -51,13 +51,18 @@ struct DaemonProcessTests {
     /// process is waited for on a thread of its own: a test blocking the concurrency pool would
     /// starve every in-process broker, fake agent and NIO-backed wait of the other tests.
     static func cli(_ harness: GuestHarness, _ arguments: [String], input: String? = nil) async throws -> (Int32, String, String) {
-        let executable = try binary("virtkit")
-        let socket = harness.layout.socketPath.string
-        return try await OffPool.run {
+        // virsh's order: -c URI before the verb.
+        try await run(try binary("virtkit"), ["-c", "virtkit+unix://" + harness.layout.socketPath.string] + arguments,
+                      input: input)
+    }
+
+    /// Runs `executable` with `arguments` and `input` on standard input (then its end), waited
+    /// for on a thread of its own; (exit status, stdout, stderr).
+    static func run(_ executable: String, _ arguments: [String], input: String? = nil) async throws -> (Int32, String, String) {
+        try await OffPool.run {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
-            // virsh's order: -c URI before the verb.
-            process.arguments = ["-c", "virtkit+unix://" + socket] + arguments
+            process.arguments = arguments
             let out = Pipe()
             let err = Pipe()
             process.standardOutput = out

@@ -1,28 +1,12 @@
 import Foundation
 import Testing
-import VirtKitTestSupport
 
 /// The `virtkit` front and `virtkit-cli`: the verbs the front does not serve reach the full tree
 /// with their arguments and exit status, and a front without `virtkit-cli` beside it says so.
 @Suite("virtkit front: hand-off to virtkit-cli")
 struct FrontHandOffTests {
-    /// Runs `executable` with `arguments` on a thread of its own; (status, stdout, stderr).
     func run(_ executable: String, _ arguments: [String]) async throws -> (Int32, String, String) {
-        try await OffPool.run {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-            let out = Pipe()
-            let err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-            let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, stdout, stderr)
-        }
+        try await DaemonProcessTests.run(executable, arguments)
     }
 
     @Test func verbsTheFrontDoesNotServeRunInTheFullTree() async throws {
