@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "vk_spawn.h"
+#include "vk_sched.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -45,7 +46,12 @@ int vk_spawn(const char *path, char *const argv[], char *const envp[], int outpu
     if (!rc) rc = posix_spawnattr_setsigmask(&attr, &none);
     if (!rc) rc = posix_spawnattr_setsigdefault(&attr, &all);
     if (!rc) rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    if (!rc) rc = posix_spawn(pid_out, path, &actions, &attr, argv, envp);
+    // The child starts with the kernel's default slice, not a short one the daemon asked for.
+    if (!rc) {
+        int reset = vk_sched_reset_thread_slice_for_spawn();
+        rc = posix_spawn(pid_out, path, &actions, &attr, argv, envp);
+        vk_sched_restore_thread_slice_after_spawn(reset);
+    }
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
 done:

@@ -21,8 +21,12 @@ public struct Daemon: Sendable {
     public var logLevel: Logger.Level
     /// The group the API socket and guest sockets are shared with (0660); nil: owner only (0600).
     public var socketGroup: gid_t?
+    /// What the executable's thread-slice request came to (logged at start).
+    public var threadSlice: ThreadSliceOutcome
 
-    public init(layout: RuntimeLayout, guestDirectory: FilePath?, logLevel: Logger.Level = .info, socketGroup: gid_t? = nil) {
+    public init(layout: RuntimeLayout, guestDirectory: FilePath?, logLevel: Logger.Level = .info, socketGroup: gid_t? = nil,
+                threadSlice: ThreadSliceOutcome = .kernelDefault) {
+        self.threadSlice = threadSlice
         self.layout = layout
         self.guestDirectory = guestDirectory
         self.logLevel = logLevel
@@ -32,6 +36,7 @@ public struct Daemon: Sendable {
     public func run() async throws {
         var logger = Logger(label: "virtkitd")
         logger.logLevel = logLevel
+        logger.debug("thread slice", metadata: ["slice": "\(threadSlice.description)"])
         // Everything virtkitd creates is private unless it says otherwise (sockets 0600, dirs 0700).
         umask(0o077)
         for directory in [layout.runDirectory, layout.stateDirectory] {

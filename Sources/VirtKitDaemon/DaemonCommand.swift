@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SystemPackage
+import VirtKitHost
 import VirtKitRuntime
 
 /// `virtkitd`: the daemon's command line.
@@ -28,6 +29,14 @@ public struct DaemonCommand: AsyncParsableCommand {
             help: "Share the API socket and guest sockets with this group (0660 instead of 0600).") var socketGroup: String?
     @Flag(help: "Detach: a session of its own, output to virtkitd.log in the run directory.") var detach = false
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel: String = "info"
+    @Option(name: .customLong("thread-slice-us"),
+            help: ArgumentHelp(
+                "The kernel time slice virtkitd's threads ask for, in microseconds (0: the kernel's default).",
+                discussion: """
+                    Linux 6.12+ lets a thread with a short slice preempt a busy one as soon as it wakes, \
+                    so virtkitd answers at once while guests keep every CPU busy. QEMU gets the default.
+                    """))
+    var threadSliceMicroseconds: Int = 100
 
     public init() {}
 
@@ -37,6 +46,9 @@ public struct DaemonCommand: AsyncParsableCommand {
             if let value, !value.hasPrefix("/") { throw ValidationError("\(name) must be an absolute path: '\(value)'") }
         }
         if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("unknown --log-level '\(logLevel)'") }
+        if threadSliceMicroseconds != 0 && !(100...100_000).contains(threadSliceMicroseconds) {
+            throw ValidationError("--thread-slice-us must be 0 (the kernel's default) or 100 to 100000: '\(threadSliceMicroseconds)'")
+        }
         if let socketGroup, getgrnam(socketGroup) == nil { throw ValidationError("unknown group '\(socketGroup)' for --socket-group") }
     }
 
@@ -59,7 +71,24 @@ public struct DaemonCommand: AsyncParsableCommand {
         return layout
     }
 
+    /// Asks for `--thread-slice-us` for the calling thread, and so for every thread created after
+    /// it: call it on the main thread before anything starts threads. Returns what to log.
+    public func requestThreadSlice() -> ThreadSliceOutcome {
+        guard threadSliceMicroseconds > 0 else { return .kernelDefault }
+        let slice = Duration.microseconds(threadSliceMicroseconds)
+        do {
+            try ThreadSlice.request(slice)
+            return .granted(slice)
+        } catch {
+            return .refused(slice, error)
+        }
+    }
+
     public func run() async throws {
+        try await run(threadSlice: .kernelDefault)
+    }
+
+    public func run(threadSlice: ThreadSliceOutcome) async throws {
         if detach {
             setsid()
             let log = layout.runDirectory.appending("virtkitd.log").string
@@ -75,6 +104,7 @@ public struct DaemonCommand: AsyncParsableCommand {
         let guest = guestDir ?? ProcessInfo.processInfo.environment["VIRTKIT_GUEST_DIR"] ?? "/var/cache/virtkit/guest"
         let gid = socketGroup.flatMap { getgrnam($0)?.pointee.gr_gid }
         try await Daemon(layout: layout, guestDirectory: FilePath(guest),
-                         logLevel: Logger.Level(rawValue: logLevel) ?? .info, socketGroup: gid).run()
+                         logLevel: Logger.Level(rawValue: logLevel) ?? .info, socketGroup: gid,
+                         threadSlice: threadSlice).run()
     }
 }

@@ -6,8 +6,10 @@ struct VirtKitDaemonMain {
     static func main() async {
         do {
             var command = try DaemonCommand.parseAsRoot(nil)
-            if var daemon = command as? DaemonCommand {
-                try await daemon.run()
+            if let daemon = command as? DaemonCommand {
+                // On the main thread before any other thread exists, so that every thread inherits it.
+                let slice = daemon.requestThreadSlice()
+                try await daemon.run(threadSlice: slice)
             } else {
                 try command.run()
             }

@@ -1,1 +1,2 @@
 #include "vk_spawn.h"
+#include "vk_sched.h"
