@@ -19,6 +19,38 @@ public enum APIPath {
         domain(name) + "/log" + (device.map { "/" + escape($0) } ?? "")
     }
 
+    /// The domain name in a path of ``domain(_:)``'s form (`/v1/domains/NAME`, percent-encoded),
+    /// or nil for any other path, a bad escape, or a name that is not UTF-8.
+    public static func domainName(inPath path: String) -> String? {
+        let prefix = Array((domains + "/").utf8)
+        let bytes = Array(path.utf8)
+        guard bytes.count > prefix.count, bytes.starts(with: prefix) else { return nil }
+        func hexValue(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+        }
+        var name: [UInt8] = []
+        var i = prefix.count
+        while i < bytes.count {
+            switch bytes[i] {
+            case UInt8(ascii: "%"):
+                guard i + 2 < bytes.count, let high = hexValue(bytes[i + 1]), let low = hexValue(bytes[i + 2]) else { return nil }
+                name.append(high << 4 | low)
+                i += 3
+            case UInt8(ascii: "/"), UInt8(ascii: "?"), UInt8(ascii: "#"):
+                return nil
+            default:
+                name.append(bytes[i])
+                i += 1
+            }
+        }
+        return String(validating: name, as: UTF8.self)
+    }
+
     /// Percent-encodes everything outside unreserved characters (names may hold any UTF-8).
     public static func escape(_ segment: String) -> String {
         var out = ""

@@ -19,7 +19,11 @@ enum APIRouter {
         router.post("/v1/domains") { request, _ in
             await answer {
                 let body = try await collect(request)
-                return json(try await hypervisor.define(xml: body))
+                let summary = try await hypervisor.define(xml: body)
+                var answer = json(summary)
+                // The defined domain's own path: the CLI's front names it from this header.
+                answer.headers[.contentLocation] = APIPath.domain(summary.name)
+                return answer
             }
         }
         router.get("/v1/domains/:name") { _, context in

@@ -11,7 +11,7 @@ struct DaemonRequest {
     let socketPath: String
 
     enum Outcome {
-        case answered(status: Int, body: [UInt8])
+        case answered(status: Int, body: [UInt8], contentLocation: String?)
         /// Nothing listens at the socket path (or it cannot be reached): nothing was sent.
         case unreachable
     }
@@ -32,20 +32,22 @@ struct DaemonRequest {
             throw APIError(.noConnect, "lost connection to virtkitd at '\(socketPath)': \(error)")
         }
         var reader = HTTPResponseReader()
-        var chunk = [UInt8](repeating: 0, count: 65536)
+        // Not zero-filled: the kernel writes what is read, and only those pages get touched.
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 1)
+        defer { chunk.deallocate() }
         do throws(HTTPResponseReader.Failure) {
             while !reader.isComplete {
-                let n = chunk.withUnsafeMutableBytes { read(socket.rawValue, $0.baseAddress, $0.count) }
+                let n = read(socket.rawValue, chunk.baseAddress, chunk.count)
                 if n < 0 && errno == EINTR { continue }
                 if n <= 0 {
                     try reader.finish()
                     break
                 }
-                try reader.receive(chunk[0..<n])
+                try reader.receive(UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
             }
         } catch {
             throw APIError(.noConnect, "virtkitd at '\(socketPath)': \(error)")
         }
-        return .answered(status: reader.status ?? 0, body: reader.body)
+        return .answered(status: reader.status ?? 0, body: reader.body, contentLocation: reader.contentLocation)
     }
 }

@@ -5,15 +5,17 @@ import VirtKitAPI
 /// flag it does not know, `--opt=value`, `--`, `--help`): the full command tree handles it.
 struct FrontArguments {
     var connect: String?
-    var flags: Set<String> = []
+    /// Arrays, not sets: a `Set<String>` costs this one-request process a conformance lookup
+    /// that scans every conformance record in the binary (a third of a `start`'s instructions).
+    var flags: [String] = []
     var positional: [String] = []
 
-    init?(_ words: ArraySlice<String>, flags known: Set<String>) {
+    init?(_ words: ArraySlice<String>, flags known: [String]) {
         var words = words
         while let word = words.first {
             words = words.dropFirst()
             if known.contains(word) {
-                flags.insert(word)
+                if !flags.contains(word) { flags.append(word) }
             } else if word == "-c" || word == "--connect" {
                 guard let uri = words.first else { return nil }
                 connect = uri

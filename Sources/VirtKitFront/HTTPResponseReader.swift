@@ -26,6 +26,8 @@ struct HTTPResponseReader {
     private(set) var status: Int?
     private(set) var body: [UInt8] = []
     private(set) var isComplete = false
+    /// The Content-Location header (virtkitd names a domain it defined there).
+    private(set) var contentLocation: String?
     private var buffer: [UInt8] = []
     private var framing: Framing?
     /// Chunked: bytes still to take of the current chunk (nil: a size line is next).
@@ -55,28 +57,79 @@ struct HTTPResponseReader {
             if buffer.count > Self.maximumHeadSize { throw .malformed("head longer than \(Self.maximumHeadSize) bytes") }
             return
         }
-        let lines = String(decoding: buffer[..<end], as: UTF8.self).split(separator: "\r\n", omittingEmptySubsequences: false)
+        // Byte by byte, ASCII only: String's splitting and case mapping cost this one-request
+        // process more first-use generic metadata than the rest of the request.
+        let head = Array(buffer[..<end])
         buffer.removeFirst(end + 4)
-        let statusWords = lines.first?.split(separator: " ", maxSplits: 2) ?? []
-        guard statusWords.count >= 2, statusWords[0].hasPrefix("HTTP/1."), let code = Int(statusWords[1]),
-              (100...599).contains(code) else {
-            throw .malformed("status line '\(lines.first ?? "")'")
-        }
-        status = code
+        var lineStart = 0
         var length: Int?
         var chunked = false
-        for line in lines.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { throw .malformed("header line '\(line)'") }
-            let name = line[..<colon].lowercased()
-            let value = String(line[line.index(after: colon)...]).trimmingSpaces
-            if name == "content-length" {
-                guard let n = Int(value), n >= 0 else { throw .malformed("Content-Length '\(value)'") }
+        while lineStart <= head.count {
+            let lineEnd = Self.find([13, 10], in: head[lineStart...]).map { lineStart + $0 } ?? head.count
+            let line = head[lineStart..<lineEnd]
+            lineStart = lineEnd + 2
+            if status == nil {
+                status = try Self.statusCode(line)
+                continue
+            }
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
+                throw .malformed("header line '\(String(decoding: line, as: UTF8.self))'")
+            }
+            let name = line[..<colon]
+            let value = Self.trimmed(line[(colon + 1)...])
+            if Self.equalsLowercased(name, "content-length") {
+                guard let n = Int(String(decoding: value, as: UTF8.self)), n >= 0 else {
+                    throw .malformed("Content-Length '\(String(decoding: value, as: UTF8.self))'")
+                }
                 length = n
-            } else if name == "transfer-encoding" {
-                chunked = value.lowercased().hasSuffix("chunked")
+            } else if Self.equalsLowercased(name, "transfer-encoding") {
+                let chunkedSuffix = Array("chunked".utf8)
+                chunked = value.count >= chunkedSuffix.count
+                    && Self.equalsLowercased(value.suffix(chunkedSuffix.count), "chunked")
+            } else if Self.equalsLowercased(name, "content-location") {
+                contentLocation = String(decoding: value, as: UTF8.self)
             }
         }
         framing = chunked ? .chunked : length.map(Framing.length) ?? .untilClose
+    }
+
+    /// The code of a status line `HTTP/1.x NNN reason`.
+    private static func statusCode(_ line: ArraySlice<UInt8>) throws(Failure) -> Int {
+        let bytes = Array(line)
+        let prefix = Array("HTTP/1.".utf8)
+        var code = 0
+        var digits = 0
+        if bytes.count >= prefix.count + 2, bytes.starts(with: prefix), let space = bytes.firstIndex(of: 32) {
+            var i = space + 1
+            while i < bytes.count, (48...57).contains(bytes[i]), digits < 4 {
+                code = code * 10 + Int(bytes[i] - 48)
+                digits += 1
+                i += 1
+            }
+            if i < bytes.count, bytes[i] != 32 { digits = 0 }
+        }
+        guard digits == 3, (100...599).contains(code) else {
+            throw .malformed("status line '\(String(decoding: line, as: UTF8.self))'")
+        }
+        return code
+    }
+
+    /// Whether `bytes`, ASCII letters lowercased, equal `lowercase`.
+    private static func equalsLowercased(_ bytes: ArraySlice<UInt8>, _ lowercase: String) -> Bool {
+        var other = lowercase.utf8.makeIterator()
+        for byte in bytes {
+            let folded = (65...90).contains(byte) ? byte + 32 : byte
+            guard other.next() == folded else { return false }
+        }
+        return other.next() == nil
+    }
+
+    /// Without leading and trailing spaces and tabs.
+    private static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var bytes = bytes
+        while let first = bytes.first, first == 32 || first == 9 { bytes = bytes.dropFirst() }
+        while let last = bytes.last, last == 32 || last == 9 { bytes = bytes.dropLast() }
+        return bytes
     }
 
     private mutating func parseBody() throws(Failure) {

@@ -41,8 +41,8 @@ extension Array where Element == UInt8 {
 
     /// Without leading and trailing spaces, tabs, CRs and LFs.
     var trimmedOfWhitespace: [UInt8] {
-        let blank: Set<UInt8> = [0x20, 0x09, 0x0D, 0x0A]
-        guard let first = firstIndex(where: { !blank.contains($0) }), let last = lastIndex(where: { !blank.contains($0) }) else { return [] }
+        func blank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
+        guard let first = firstIndex(where: { !blank($0) }), let last = lastIndex(where: { !blank($0) }) else { return [] }
         return Array(self[first...last])
     }
 }

@@ -42,6 +42,22 @@ import VirtKitAPI
         let decoded = try JSONDecoder().decode(StartRequest.self, from: Data(FrontVerbs.startBody(paused: paused).utf8))
         #expect(decoded.paused == paused)
     }
+
+    @Test(arguments: ["demo", "a b", "x/y", "ünïcødé-名前", "100%", "q?#&=+"])
+    func domainNameFromItsPath(name: String) {
+        #expect(APIPath.domainName(inPath: APIPath.domain(name)) == name)
+    }
+
+    @Test(arguments: ["/v1/domains/", "/v1/domains", "/v1/domainsx/a", "/v1/domains/a/start", "/v1/domains/a%2", "/v1/domains/a%zz",
+                      "/v1/domains/%FF%FE", "/v1/version"])
+    func pathsThatNameNoDomain(path: String) {
+        #expect(APIPath.domainName(inPath: path) == nil)
+    }
+
+    @Test func repeatedFlagsCountOnce() throws {
+        let arguments = try #require(FrontArguments(["--paused", "vm", "--paused"], flags: ["--paused"]))
+        #expect(arguments.flags == ["--paused"])
+    }
 }
 
 extension FrontArguments: Equatable {

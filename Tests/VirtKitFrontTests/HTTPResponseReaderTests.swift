@@ -41,6 +41,23 @@ import Testing
     @Test func headerNamesAreCaseInsensitive() throws {
         let reader = try read("HTTP/1.1 200 OK\r\ncontent-LENGTH:  2 \r\n\r\nokNOT")
         #expect(reader.body == Array("ok".utf8))
+        let chunked = try read("HTTP/1.1 200 OK\r\nTRANSFER-encoding: gzip, Chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n")
+        #expect(chunked.body == Array("ok".utf8))
+    }
+
+    @Test(arguments: [1, 4, Int.max])
+    func contentLocationAndAStatusLineWithoutReason(step: Int) throws {
+        let reader = try read("HTTP/1.1 200\r\nContent-Location:\t/v1/domains/a%20b \r\nContent-Length: 0\r\n\r\n", step: step)
+        #expect(reader.status == 200)
+        #expect(reader.contentLocation == "/v1/domains/a%20b")
+        #expect(try read("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n").contentLocation == nil)
+    }
+
+    @Test(arguments: ["HTTP/1.1 2000 OK", "HTTP/1.1 20 OK", "HTTP/1.1 099 Low", "HTTP/2 200 OK", "HTTP/1.1 200x OK", "HTTP/1.1"])
+    func badStatusLines(line: String) {
+        #expect(throws: HTTPResponseReader.Failure.malformed("status line '\(line)'")) {
+            _ = try read(line + "\r\nContent-Length: 0\r\n\r\n")
+        }
     }
 
     @Test func truncatedAnswersAreErrors() {

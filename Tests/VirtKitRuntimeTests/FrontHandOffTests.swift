@@ -1,5 +1,7 @@
 import Foundation
+import SystemPackage
 import Testing
+import VirtKitHost
 
 /// The `virtkit` front and `virtkit-cli`: the verbs the front does not serve reach the full tree
 /// with their arguments and exit status, and a front without `virtkit-cli` beside it says so.
@@ -33,5 +35,20 @@ struct FrontHandOffTests {
         let (status, _, stderr) = try await run(lonely, ["list"])
         #expect(status == 1)
         #expect(stderr.contains("cannot run \(directory.path)/virtkit-cli"), "\(stderr)")
+    }
+
+    @Test func defineThroughTheFrontNamesTheDomainFromTheAnswer() async throws {
+        let harness = try GuestHarness()
+        defer { harness.cleanUp() }
+        let (daemon, _) = try await DaemonProcessTests.startDaemon(harness)
+        defer { daemon.send(signal: SIGKILL) }
+        // A name that must be percent-encoded in the answer's Content-Location.
+        let name = "front tëst 名%"
+        let file = harness.root.appending("front.xml").string
+        try AtomicFile.write(harness.domainXML(name: name), to: FilePath(file))
+        let defined = try await DaemonProcessTests.cli(harness, ["define", file])
+        #expect(defined.0 == 0 && defined.1 == "Domain '\(name)' defined from \(file)\n\n", "\(defined)")
+        let undefined = try await DaemonProcessTests.cli(harness, ["undefine", name])
+        #expect(undefined.0 == 0, "\(undefined)")
     }
 }
