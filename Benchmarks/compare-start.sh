@@ -54,9 +54,9 @@ run_virtkit() {  # appends ns to res/virtkit.ns when $1 = timed
     local t0 tm t1 rc try
     for try in 1 2 3; do  # a run whose define or start lost its connection is repeated
         settle
-        t0=$(now_us)
-        "$VK" define "$XML" >/dev/null 2>"$T/err" && { tm=$(now_us); "$VK" start "$NAME" >/dev/null 2>>"$T/err"; }
-        rc=$? ; t1=$(now_us)
+        stamp t0
+        "$VK" define "$XML" >/dev/null 2>"$T/err" && { stamp tm; "$VK" start "$NAME" >/dev/null 2>>"$T/err"; }
+        rc=$? ; stamp t1
         vk_remove
         [ $rc = 0 ] && break
         grep -q "lost connection" "$T/err" || break
@@ -79,9 +79,9 @@ run_bare() {
 run_libvirt() {
     local t0 tm t1
     settle
-    t0=$(now_us)
-    "${VIRSH[@]}" define "$XML" >/dev/null 2>"$T/err" && { tm=$(now_us); "${VIRSH[@]}" start "$NAME" >/dev/null 2>>"$T/err"; }
-    local rc=$? ; t1=$(now_us)
+    stamp t0
+    "${VIRSH[@]}" define "$XML" >/dev/null 2>"$T/err" && { stamp tm; "${VIRSH[@]}" start "$NAME" >/dev/null 2>>"$T/err"; }
+    local rc=$? ; stamp t1
     "${VIRSH[@]}" destroy "$NAME" >/dev/null 2>&1
     "${VIRSH[@]}" undefine "$NAME" >/dev/null 2>&1
     if [ $rc != 0 ]; then
@@ -109,7 +109,7 @@ for i in $(seq "$runs"); do
     if [ $((i % 2)) = 1 ]; then run_virtkit timed; run_bare timed; else run_bare timed; run_virtkit timed; fi
 done
 # The floor of any CLI call: a virtkit process that only prints its help.
-for _ in 1 2 3 4 5; do t0=$(now_us); "$VK" --help >/dev/null 2>&1; t1=$(now_us); echo $(( (t1 - t0) * 1000 )) >>"$T/res/cli.ns"; done
+for _ in 1 2 3 4 5; do stamp t0; "$VK" --help >/dev/null 2>&1; stamp t1; echo $(( (t1 - t0) * 1000 )) >>"$T/res/cli.ns"; done
 echo
 python3 "$helper" report "$T/res" "$runs"
 [ "$vk_lost" -gt 0 ] && echo "note: $vk_lost virtkit call(s) failed with \"lost connection to virtkitd\" and were repeated (not timed)"
