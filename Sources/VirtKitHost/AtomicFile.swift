@@ -4,8 +4,10 @@ import Glibc
 #endif
 
 /// Files written so that a reader, or a crash, never sees half of one: a temporary file beside
-/// the target, rename over it; when `durable`, fsync of the file and of the directory too, so the
-/// file survives a power cut (definitions do; files under /run, a tmpfs, need not).
+/// the target, rename over it; when `durable`, the file is fsynced before the rename, as libvirt's
+/// `virFileRewrite` does, so a power cut leaves the old file or the new one, never an empty or a
+/// torn one (definitions are durable; files under /run, a tmpfs, need not be). The directory is
+/// not synced (nor is it by libvirt): a rename lost to a power cut leaves the old file.
 public enum AtomicFile {
     public static func write(_ bytes: [UInt8], to path: FilePath,
                              permissions: FilePermissions = [.ownerReadWrite], durable: Bool = true) throws(HostError) {
@@ -22,11 +24,25 @@ public enum AtomicFile {
             unlink(temporary.string)
             throw HostError("cannot write", path.string, (error as? Errno) ?? .ioError)
         }
-        guard durable else { return }
-        let directory = open(path.removingLastComponent().string, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directory >= 0 {
-            fsync(directory)
-            close(directory)
+    }
+
+    /// Creates `path`, which must not exist, with `bytes`: for a file in a directory just made,
+    /// that nothing reads before it is complete (no temporary file, no rename). A failure
+    /// removes what was created.
+    public static func create(_ bytes: [UInt8], at path: FilePath,
+                              permissions: FilePermissions = [.ownerReadWrite]) throws(HostError) {
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(path, .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec],
+                                         permissions: permissions)
+        } catch {
+            throw HostError("cannot create", path.string, (error as? Errno) ?? .ioError)
+        }
+        do {
+            try fd.closeAfter { _ = try fd.writeAll(bytes) }
+        } catch {
+            unlink(path.string)
+            throw HostError("cannot write", path.string, (error as? Errno) ?? .ioError)
         }
     }
 

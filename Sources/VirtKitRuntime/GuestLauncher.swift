@@ -94,7 +94,8 @@ struct GuestLauncher {
             AtomicFile.removeTree(guestDirectory)
             try AtomicFile.makeDirectory(guestDirectory)
             if let socketGroup { try UnixSocket.shareDirectory(guestDirectory, withGroup: socketGroup) }
-            try AtomicFile.write(randomKey(), to: guestDirectory.appending("master-key.aes"), durable: false)
+            // The directory is new and QEMU not yet started: no reader to hide a partial file from.
+            try AtomicFile.create(randomKey(), at: guestDirectory.appending("master-key.aes"))
             for planned in invocation.descriptors {
                 switch planned.purpose {
                 case .listeningUnixSocket(var path):
@@ -365,9 +366,13 @@ struct GuestLauncher {
     }
 
     /// 32 random bytes for QEMU's master key secret (libvirt's master-key.aes).
+    /// 32 random bytes for QEMU's master key (libvirt's size), four draws of the system generator.
     func randomKey() -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        var key: [UInt8] = []
+        key.reserveCapacity(32)
+        for _ in 0..<4 { withUnsafeBytes(of: generator.next() as UInt64) { key.append(contentsOf: $0) } }
+        return key
     }
 }
 

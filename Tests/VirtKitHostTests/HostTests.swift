@@ -37,6 +37,21 @@ struct HostTests {
         #expect(String(decoding: buffer[0..<n], as: UTF8.self) == "ping")
     }
 
+    @Test("create makes a new private file and refuses one that exists, leaving it as it was")
+    func createIsExclusive() throws {
+        let root = try Self.scratch()
+        defer { AtomicFile.removeTree(root) }
+        let path = root.appending("master-key.aes")
+        try AtomicFile.create([1, 2, 3], at: path)
+        #expect(AtomicFile.read(path) == [1, 2, 3])
+        var info = stat()
+        #expect(stat(path.string, &info) == 0 && info.st_mode & 0o777 == 0o600)
+        let error = #expect(throws: HostError.self) { try AtomicFile.create([9], at: path) }
+        #expect(error?.description.contains(path.string) == true, "\(String(describing: error))")
+        #expect(AtomicFile.read(path) == [1, 2, 3])
+        #expect(throws: HostError.self) { try AtomicFile.create([9], at: root.appending("missing/dir/file")) }
+    }
+
     @Test("a stale socket file is replaced, a regular file is not")
     func staleSocket() throws {
         let root = try Self.scratch()
