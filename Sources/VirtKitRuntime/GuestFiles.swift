@@ -38,10 +38,27 @@ enum GuestFiles {
         _ = try? fd.writeAll(Array((timestamp() + ": " + line + "\n").utf8))
     }
 
-    static func timestamp() -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date())
+    /// Now in UTC, `2026-11-22T00:02:08.838Z` (ISO 8601 with milliseconds). Formatted by hand:
+    /// an ISO8601DateFormatter made for each line cost a start about 0.2 ms before QEMU ran.
+    static func timestamp(at instant: timespec? = nil) -> String {
+        let now = instant ?? wallClock()
+        var seconds = now.tv_sec
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func padded(_ value: Int, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return padded(Int(parts.tm_year) + 1900, 4) + "-" + padded(Int(parts.tm_mon) + 1, 2) + "-" + padded(Int(parts.tm_mday), 2)
+            + "T" + padded(Int(parts.tm_hour), 2) + ":" + padded(Int(parts.tm_min), 2) + ":" + padded(Int(parts.tm_sec), 2)
+            + "." + padded(Int(now.tv_nsec / 1_000_000), 3) + "Z"
+    }
+
+    /// The wall clock now.
+    static func wallClock() -> timespec {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return now
     }
 
     /// The log's bytes from `offset` on (what QEMU wrote after VirtKit's header), trimmed to the
