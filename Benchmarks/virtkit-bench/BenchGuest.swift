@@ -183,6 +183,7 @@ final class BenchGuest: Sendable {
     private func startReadingSerial() {
         let thread = Thread { [self] in
             Thread.current.name = "vkb-console"
+            try? ThreadSlice.request(.zero)  // the bench's own console reader: the default slice
             var buffer = [UInt8](repeating: 0, count: 65536)
             while true {
                 let n = buffer.withUnsafeMutableBytes { read(serial, $0.baseAddress, $0.count) }

@@ -26,13 +26,15 @@ import Glibc
 enum BrokerBench {
     static let usage = """
         usage: virtkit-bench broker [--mib N] [--runs R] [--readers K] [--cases LIST] [--queue-kib Q]
-                            [--qemu PATH] [--guest DIR]
+                            [--qemu PATH] [--guest DIR] [--thread-slice-us U]
           --mib N       MiB the guest sends per run (default 256)
           --runs R      rounds of every case, interleaved; medians are printed (default 5)
           --readers K   readers in the fan-out case (default 8)
           --cases LIST  which cases, e.g. a,b (default all: a direct, b broker + 1 reader,
                         c broker + K readers, d log (2 MiB x 3), e log (one file), f log + 1 reader)
           --queue-kib Q the brokers' client queue limit in KiB (default: the broker's, 256 KiB)
+          --thread-slice-us U  the brokers' kernel time slice, as virtkitd's option (default 100;
+                        0: the kernel's default); readers, standing in for clients, keep the default
           --qemu PATH   qemu-system-x86_64 (default /usr/bin/qemu-system-x86_64)
           --guest DIR   the test guest, vmlinux and initrd.img (default $VIRTKIT_GUEST_DIR or
                         /var/cache/virtkit/guest; build it with Scripts/build-test-guest.sh)
@@ -46,6 +48,8 @@ enum BrokerBench {
         /// The brokers' client queue limit, nil for the default.
         var queueLimit: Int?
         var qemu = "/usr/bin/qemu-system-x86_64"
+        /// virtkitd's default.
+        var threadSliceMicroseconds = 100
         var guest = ProcessInfo.processInfo.environment["VIRTKIT_GUEST_DIR"] ?? "/var/cache/virtkit/guest"
 
         init(_ arguments: [String]) throws {
@@ -62,6 +66,11 @@ enum BrokerBench {
                 case "--runs": runs = try number(argument)
                 case "--readers": readers = try number(argument)
                 case "--queue-kib": queueLimit = try number(argument) << 10
+                case "--thread-slice-us":
+                    guard let text = rest.popFirst(), let value = Int(text), value == 0 || (100...100_000).contains(value) else {
+                        throw BenchFailure("--thread-slice-us needs 0 or 100 to 100000\n\(usage)")
+                    }
+                    threadSliceMicroseconds = value
                 case "--cases":
                     guard let list = rest.popFirst() else { throw BenchFailure("--cases needs a list such as a,b") }
                     cases = Set(list.split(separator: ",").map(String.init))
@@ -125,6 +134,10 @@ enum BrokerBench {
     /// Runs the async benchmark from synchronous top-level code (the main thread waits; the
     /// cooperative threads stay free for the broker).
     static func main(_ arguments: [String]) -> Int32 {
+        // As virtkitd does, on the main thread before other threads exist, so that they inherit it.
+        if let options = try? Options(arguments), options.threadSliceMicroseconds > 0 {
+            try? ThreadSlice.request(.microseconds(options.threadSliceMicroseconds))
+        }
         let status = Mutex<Int32>(1)
         let done = DispatchSemaphore(value: 0)
         Task.detached {

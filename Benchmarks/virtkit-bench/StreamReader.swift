@@ -3,6 +3,7 @@
 // against the stream the guest writes.
 import Foundation
 import Synchronization
+import VirtKitHost
 
 #if canImport(Glibc)
 import Glibc
@@ -198,6 +199,7 @@ final class StreamReader: @unchecked Sendable {
 
     private func run() {
         Thread.current.name = "vkb-reader"  // named for perf and top
+        try? ThreadSlice.request(.zero)  // a client, not virtkitd: the kernel's default slice
         let cpuStart = threadCPUSeconds()
         defer { outcome.cpuSeconds = threadCPUSeconds() - cpuStart }
         var verifier = PatternVerifier(pattern: pattern)

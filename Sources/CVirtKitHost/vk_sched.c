@@ -18,7 +18,8 @@ struct vk_sched_attr {
     uint32_t sched_util_min, sched_util_max;
 };
 
-// The slice asked for with vk_sched_set_thread_slice, 0 for none: vk_spawn drops it in children.
+// The last non-zero slice asked for with vk_sched_set_thread_slice, 0 for none: vk_spawn drops it
+// in children.
 static _Atomic unsigned long long requested_slice = 0;
 
 static int set_slice(unsigned long long nanoseconds) {
@@ -37,7 +38,7 @@ static int set_slice(unsigned long long nanoseconds) {
 
 int vk_sched_set_thread_slice(unsigned long long nanoseconds) {
     int rc = set_slice(nanoseconds);
-    if (rc == 0) atomic_store(&requested_slice, nanoseconds);
+    if (rc == 0 && nanoseconds != 0) atomic_store(&requested_slice, nanoseconds);
     return rc;
 }
 

@@ -16,7 +16,8 @@ public enum ThreadSlice {
     public static let shortest: Duration = .microseconds(100)
 
     /// Asks for `slice` for the calling thread and the threads it creates from then on; `.zero`
-    /// asks for the kernel's default again. Nice value and policy are kept.
+    /// gives the calling thread the kernel's default again (a thread that serves no one, such as
+    /// a benchmark's reader standing in for a client). Nice value and policy are kept.
     /// - Throws: the kernel's refusal, `EINVAL` for a real-time thread.
     public static func request(_ slice: Duration) throws(Errno) {
         let (seconds, attoseconds) = slice.components
@@ -32,7 +33,8 @@ public enum ThreadSlice {
         return nanoseconds == 0 ? nil : .nanoseconds(Int64(clamping: nanoseconds))
     }
 
-    /// The slice this process last asked for, nil for none.
+    /// The last non-zero slice this process asked for (which spawned programs do not get), nil
+    /// for none.
     public static var requested: Duration? {
         let nanoseconds = vk_sched_requested_slice()
         return nanoseconds == 0 ? nil : .nanoseconds(Int64(clamping: nanoseconds))

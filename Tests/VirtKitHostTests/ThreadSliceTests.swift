@@ -51,7 +51,7 @@ import VirtKitTestSupport
         #expect(observed.inherited == .microseconds(250), "a thread created afterwards inherits it")
         #expect(observed.afterSpawn == .microseconds(250), "the spawning thread gets it back")
         #expect(observed.reset == before, "asking for zero restores the default")
-        #expect(ThreadSlice.requested == nil)
+        #expect(ThreadSlice.requested == .microseconds(250), "the process's slice stays recorded for spawns")
         // The child's own view: the default, not the daemon's slice.
         let field = observed.child.split(separator: "\n").first { $0.hasPrefix("se.slice") }
         let value = field?.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces) }
