@@ -365,7 +365,6 @@ struct GuestLauncher {
         }
     }
 
-    /// 32 random bytes for QEMU's master key secret (libvirt's master-key.aes).
     /// 32 random bytes for QEMU's master key (libvirt's size), four draws of the system generator.
     func randomKey() -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
