@@ -1,6 +1,7 @@
 import FoundationEssentials
 import SystemPackage
 import VirtKitAPI
+import VirtKitHost
 
 /// The verbs the `virtkit` executable serves itself, in their common forms, without the argument
 /// parser, the concurrency runtime or the domain model: a process that lives for one request
@@ -19,6 +20,15 @@ public enum FrontVerbs {
         case "start": return start(arguments.dropFirst())
         default: return nil
         }
+    }
+
+    /// The CLI sleeps on virtkitd's answer and then exits: like virtkitd's threads it asks the
+    /// kernel for the shortest time slice, so that the answer's wake-up does not queue behind a
+    /// guest's busy vCPU thread until the next tick (a start's CLI once waited 3.7 ms so, with
+    /// the other CPU idle). `virtkit-cli`, exec'd for the other verbs, keeps it; what either
+    /// spawns gets the default back.
+    public static func askForShortSlice() {
+        try? ThreadSlice.request(ThreadSlice.shortest)
     }
 
     /// virsh's `-c` before the verb, moved behind it (the full parser's form too).

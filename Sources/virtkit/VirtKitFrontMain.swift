@@ -9,6 +9,7 @@ import Glibc
 @main
 struct VirtKitFrontMain {
     static func main() {
+        FrontVerbs.askForShortSlice()
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let status = FrontVerbs.serve(arguments) { exit(status) }
         FullCommandTree.exec(program: CommandLine.arguments.first ?? "virtkit", arguments)
