@@ -221,10 +221,15 @@ public actor RunningGuest {
     }
 
     func update(_ change: (inout GuestStatus) -> Void) {
-        let status = statusBox.withLock { status in
+        let (status, changed) = statusBox.withLock { status in
+            let before = status
             change(&status)
-            return status
+            return (status, status != before)
         }
+        // An event that changes nothing (the RESUME that a start's own `cont` brings, the status
+        // already says running) writes nothing: that write competed with QEMU for the CPUs just
+        // as the start waited for `cont`'s answer.
+        guard changed else { return }
         do {
             try status.write(to: layout.statusPath(domain.name))
         } catch {
