@@ -132,7 +132,9 @@ struct ClientTests {
     @Test func tooLongLineFailsWaitersAndCloses() async throws {
         try await FakeQMPServer.with { server in
             let (client, peer) = try await server.connectClient()
-            let result = Task { try await client.execute("huge") }
+            // A generous timeout: this asserts the line limit, not how fast 17 MiB cross a debug build
+            // under a loaded CI run (28-46 s seen there, against the default 30 s).
+            let result = Task { try await client.execute("huge", timeout: .seconds(600)) }
             _ = try await peer.readCommand()
             let chunk = String(repeating: "a", count: 1 << 20)
             // The client hangs up after 16 MiB, so later writes may fail.
