@@ -76,16 +76,14 @@ struct HTTPResponseReader {
                 throw .malformed("header line '\(String(decoding: line, as: UTF8.self))'")
             }
             let name = line[..<colon]
-            let value = Self.trimmed(line[(colon + 1)...])
+            let value = line[(colon + 1)...].trimmedOfWhitespace
             if Self.equalsLowercased(name, "content-length") {
                 guard let n = Int(String(decoding: value, as: UTF8.self)), n >= 0 else {
                     throw .malformed("Content-Length '\(String(decoding: value, as: UTF8.self))'")
                 }
                 length = n
             } else if Self.equalsLowercased(name, "transfer-encoding") {
-                let chunkedSuffix = Array("chunked".utf8)
-                chunked = value.count >= chunkedSuffix.count
-                    && Self.equalsLowercased(value.suffix(chunkedSuffix.count), "chunked")
+                chunked = Self.equalsLowercased(value.suffix(7), "chunked")
             } else if Self.equalsLowercased(name, "content-location") {
                 contentLocation = String(decoding: value, as: UTF8.self)
             }
@@ -122,14 +120,6 @@ struct HTTPResponseReader {
             guard other.next() == folded else { return false }
         }
         return other.next() == nil
-    }
-
-    /// Without leading and trailing spaces and tabs.
-    private static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
-        var bytes = bytes
-        while let first = bytes.first, first == 32 || first == 9 { bytes = bytes.dropFirst() }
-        while let last = bytes.last, last == 32 || last == 9 { bytes = bytes.dropLast() }
-        return bytes
     }
 
     private mutating func parseBody() throws(Failure) {

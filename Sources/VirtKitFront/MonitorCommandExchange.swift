@@ -40,9 +40,14 @@ extension Array where Element == UInt8 {
     }
 
     /// Without leading and trailing spaces, tabs, CRs and LFs.
-    var trimmedOfWhitespace: [UInt8] {
+    var trimmedOfWhitespace: [UInt8] { Array(self[...].trimmedOfWhitespace) }
+}
+
+extension ArraySlice where Element == UInt8 {
+    /// Without leading and trailing spaces, tabs, CRs and LFs (the HTTP reader's header values too).
+    var trimmedOfWhitespace: ArraySlice<UInt8> {
         func blank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
         guard let first = firstIndex(where: { !blank($0) }), let last = lastIndex(where: { !blank($0) }) else { return [] }
-        return Array(self[first...last])
+        return self[first...last]
     }
 }
