@@ -68,4 +68,29 @@ enum GuestFiles {
         let tail = bytes[Int(max(offset, 0))...].suffix(limit)
         return String(decoding: tail, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
+
+    /// The ptys QEMU announced in the log from `offset` on, by chardev alias (`serial0`): it
+    /// prints `char device redirected to PATH (label charALIAS)` as it creates each, before
+    /// its monitor greets (libvirt read them so before QEMU had query-chardev). Only paths
+    /// under /dev/pts/ count.
+    static func announcedPtys(_ path: FilePath, from offset: Int64, limit: Int = 65536) -> [String: String] {
+        guard let fd = try? FileDescriptor.open(path, .readOnly) else { return [:] }
+        defer { try? fd.close() }
+        var bytes = [UInt8](repeating: 0, count: limit)
+        let count = (try? bytes.withUnsafeMutableBytes { try fd.read(fromAbsoluteOffset: max(offset, 0), into: $0) }) ?? 0
+        return announcedPtys(in: String(decoding: bytes[0..<count], as: UTF8.self))
+    }
+
+    static func announcedPtys(in text: String) -> [String: String] {
+        let prefix = "char device redirected to ", middle = " (label char"
+        var ptys: [String: String] = [:]
+        for line in text.split(separator: "\n") where line.hasPrefix(prefix) && line.hasSuffix(")") {
+            let rest = line.dropFirst(prefix.count).dropLast()
+            guard let split = rest.range(of: middle) else { continue }
+            let path = String(rest[..<split.lowerBound]), alias = String(rest[split.upperBound...])
+            guard path.hasPrefix("/dev/pts/"), !path.contains(" "), !alias.isEmpty else { continue }
+            ptys[alias] = path
+        }
+        return ptys
+    }
 }

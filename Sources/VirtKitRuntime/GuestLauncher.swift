@@ -263,18 +263,30 @@ struct GuestLauncher {
             return await fail(what)
         }
 
-        var ptys: [String: String] = [:]
-        do {
-            for chardev in try await chardevs.value where chardev.filename.hasPrefix("pty:") {
-                ptys[String(chardev.label.dropFirst("char".count))] = String(chardev.filename.dropFirst(4))
+        // Where QEMU's ptys are: it announces each on its stdout (our log) as it makes it, before
+        // its monitor greets. With every pty announced, the consoles attach, the status is
+        // written and `cont` is sent while QEMU still initialises, queued behind query-chardev,
+        // which has the last word; QEMU then answers both back to back. Else the start waits
+        // for query-chardev first.
+        func queriedPtys() async throws(APIError) -> [String: String] {
+            var ptys: [String: String] = [:]
+            do {
+                for chardev in try await chardevs.value where chardev.filename.hasPrefix("pty:") {
+                    ptys[String(chardev.label.dropFirst("char".count))] = String(chardev.filename.dropFirst(4))
+                }
+            } catch {
+                // Closed before any answer: QEMU died while starting (after its greeting), as when
+                // it cannot read its kernel; its stderr says why.
+                if case .disconnected = error as? QMP.Error { throw await abandon("process exited while connecting to monitor") }
+                throw await abandon("query-chardev failed: \(error)")
             }
-        } catch {
-            // Closed before any answer: QEMU died while starting (after its greeting), as when
-            // it cannot read its kernel; its stderr says why.
-            if case .disconnected = error as? QMP.Error { throw await abandon("process exited while connecting to monitor") }
-            throw await abandon("query-chardev failed: \(error)")
+            phase("query-chardev")
+            return ptys
         }
-        phase("query-chardev")
+        let announced = GuestFiles.announcedPtys(logPath, from: logStart)
+        let ptysAnnounced = brokered.allSatisfy { $0.peerSocket != nil || announced[$0.alias] != nil }
+        let ptys = ptysAnnounced ? announced : try await queriedPtys()
+        if ptysAnnounced { phase("ptys announced") }
         for index in brokered.indices.reversed() where brokered[index].peerSocket == nil {
             if let pty = ptys[brokered[index].alias] { brokered[index].pty = pty } else { brokered.remove(at: index) }
         }
@@ -293,19 +305,24 @@ struct GuestLauncher {
             }
             brokers = unixBrokers.merging(entries)
         } catch {
-            // Whichever half failed, both are stopped (stopping one twice does nothing).
-            await stopEarlyBrokers()
-            await pending.settle(nil)
-            if case .success(let server) = await monitorServer.value { await server.stop() }
-            await qmp.close()
-            throw await fail("cannot serve the consoles: \(error)")
+            // Whichever half failed, both are stopped (stopping one twice does nothing). With
+            // the ptys announced this runs before query-chardev's answer: a QEMU that died while
+            // starting (its sockets refuse the brokers) is told as such, with its stderr.
+            do { _ = try await chardevs.value } catch {
+                if case .disconnected = error as? QMP.Error { throw await abandon("process exited while connecting to monitor") }
+            }
+            throw await abandon("cannot serve the consoles: \(error)")
         }
         phase("brokers")
 
-        // The CPUs start while the status is written: both done before the answer. The guest's
-        // events are subscribed to first, so none after `cont` is missed.
+        // The status is written before `cont` is sent, as libvirt writes its status first, and
+        // with the ptys announced `cont` goes out then, while QEMU still initialises: the
+        // guest is set up while QEMU answers query-chardev and `cont`, and little is left for
+        // after `cont`. Once the CPUs run, the guest's vCPU thread keeps one of a small host's
+        // CPUs busy, and a woken virtkitd thread could wait a tick (2-4 ms) behind it while the
+        // other CPU idled (perf sched). The status says `paused` as asked; a re-attach asks
+        // QEMU anyway. The guest's events are subscribed to first, so none after `cont` is missed.
         let events = qmp.events()
-        async let resumed: APIError? = paused ? nil : Self.resume(qmp)
         var status = GuestStatus(
             name: domain.name, uuid: domain.uuid, id: id, process: identity, emulator: emulator,
             accelerator: runDomain.virtType == .kvm ? "kvm" : "tcg", monitorPath: monitorPath,
@@ -321,18 +338,40 @@ struct GuestLauncher {
             status.monitorPorts = server.tcpPorts.map { GuestStatus.MonitorPorts(monitor: $0.monitor, command: $0.command) }
             status.monitorTCPDisabledReason = server.tcpDisabledReason
         }
+        func removeStatus() { unlink(layout.statusPath(domain.name).string) }
         do {
             try AtomicFile.makeDirectory(layout.statusDirectory)
             try status.write(to: layout.statusPath(domain.name))
         } catch {
-            _ = await resumed
             await pending.settle(nil)
-            if case .success(let server) = await monitorServer.value { await server.stop() }
+            if case .success(let server) = monitor { await server.stop() }
             await brokers.stop()
             await qmp.close()
             throw await fail("cannot write status: \(error)")
         }
         phase("status")
+        let resumed = paused || !ptysAnnounced ? nil : PendingReply("cont", on: qmp, timeout: .seconds(10))
+        if ptysAnnounced {
+            // query-chardev confirms what QEMU announced.
+            let queried: [String: String]
+            do {
+                queried = try await queriedPtys()
+            } catch {
+                removeStatus()
+                await brokers.stop()
+                throw error
+            }
+            let attached = brokered.compactMap { record in record.pty.map { (record.alias, $0) } }
+            if let (alias, pty) = attached.first(where: { queried[$0.0] != $0.1 }) {
+                removeStatus()
+                await brokers.stop()
+                throw await abandon("QEMU announced pty \(pty) for chardev '\(alias)', query-chardev gives \(queried[alias] ?? "none")")
+            }
+            if queried != ptys {  // a pty no console serves, unannounced: the status gets it
+                status.ptys = queried
+                try? status.write(to: layout.statusPath(domain.name))
+            }
+        }
         let guest = RunningGuest(domain: domain, status: status, qmp: qmp, layout: layout, logger: logger, onExit: onExit)
         await guest.adopt(brokers)
         await guest.watch(events: events)
@@ -344,18 +383,15 @@ struct GuestLauncher {
         }
         phase("monitor")
         GuestFiles.linkByName(layout: layout, name: domain.name, guestDirectory: guestDirectory)
-        if let error = await resumed {
-            await guest.destroy()
-            throw APIError(.operationFailed, "cannot start CPUs of domain '\(domain.name)': \(error.message)")
+        if !paused {
+            let reply = await (resumed ?? PendingReply("cont", on: qmp, timeout: .seconds(10))).value
+            if case .failure(let error) = reply {
+                await guest.destroy()
+                throw APIError(.operationFailed, "cannot start CPUs of domain '\(domain.name)': \(error)")
+            }
+            phase("cont")
         }
-        if !paused { phase("cont") }
         return guest
-    }
-
-    /// `cont`; the error instead of throwing it (for `async let`).
-    static func resume(_ qmp: QMP.Client) async -> APIError? {
-        do { try await qmp.cont(timeout: .seconds(10)) } catch { return APIError(.operationFailed, "\(error)") }
-        return nil
     }
 
     func describe(_ purpose: PlannedDescriptor.Purpose) -> String {

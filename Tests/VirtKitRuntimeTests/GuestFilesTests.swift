@@ -1,8 +1,10 @@
 import Foundation
+import SystemPackage
 import Testing
 @testable import VirtKitRuntime
 
-/// The domain log's timestamps: ISO 8601 in UTC with milliseconds, as the log has always had them.
+/// The domain log: its timestamps (ISO 8601 in UTC with milliseconds, as the log has always had
+/// them) and the pty announcements QEMU writes to it.
 @Suite struct GuestFilesTests {
     @Test(arguments: [
         (1_795_305_728, 838_123_456, "2026-11-22T00:02:08.838Z"),
@@ -21,5 +23,36 @@ import Testing
             let date = Date(timeIntervalSince1970: TimeInterval(seconds) + 0.25)
             #expect(GuestFiles.timestamp(at: timespec(tv_sec: seconds, tv_nsec: 250_000_000)) == formatter.string(from: date))
         }
+    }
+
+    @Test func announcedPtysAreReadByAlias() {
+        let log = """
+            2026-11-22T00:02:08.838Z: starting up
+            char device redirected to /dev/pts/3 (label charserial0)
+            char device redirected to /dev/pts/12 (label charconsole1)
+            qemu-system-x86_64: warning: something else
+            """
+        #expect(GuestFiles.announcedPtys(in: log) == ["serial0": "/dev/pts/3", "console1": "/dev/pts/12"])
+    }
+
+    @Test(arguments: [
+        "char device redirected to /tmp/evil (label charserial0)",  // not a pty
+        "char device redirected to /dev/pts/3 (label serial0)",  // not QEMU's label form
+        "char device redirected to /dev/pts/3 (label charserial0",  // cut short
+        "char device redirected to /dev/pts/3 x (label charserial0)",  // a space in the path
+        "char device redirected to /dev/pts/3 (label char)",  // no alias
+        "xchar device redirected to /dev/pts/3 (label charserial0)",
+    ])
+    func otherLinesAnnounceNothing(line: String) {
+        #expect(GuestFiles.announcedPtys(in: line + "\n").isEmpty)
+    }
+
+    @Test func announcementsAreReadFromTheRunsOffset() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vk-announce-\(getpid()).log").path
+        defer { unlink(path) }
+        let earlier = "char device redirected to /dev/pts/1 (label charserial0)\n"
+        try (earlier + "char device redirected to /dev/pts/2 (label charserial0)\n").write(toFile: path, atomically: false, encoding: .utf8)
+        #expect(GuestFiles.announcedPtys(.init(path), from: Int64(earlier.utf8.count)) == ["serial0": "/dev/pts/2"])
+        #expect(GuestFiles.announcedPtys(.init(path + ".missing"), from: 0).isEmpty)
     }
 }
