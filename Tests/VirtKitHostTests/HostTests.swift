@@ -59,6 +59,14 @@ struct HostTests {
         let path = root.appending("s.sock")
         let first = try UnixSocket.listen(at: path)
         try first.close()
+        // Other tests spawn processes meanwhile: a child between its fork and its exec holds a
+        // copy of the (close-on-exec) listener for a moment, and the socket still answers then
+        // (seen once in CI). Dead means refusing connections; wait for that first.
+        for _ in 0..<500 {
+            guard let probe = try? UnixSocket.connect(to: path) else { break }
+            try probe.close()
+            usleep(10_000)
+        }
         let second = try UnixSocket.listen(at: path)
         try second.close()
         let regular = root.appending("file")
