@@ -89,6 +89,7 @@ struct GuestLauncher {
             for entry in opened { try? entry.descriptor.close() }
             for socket in createdSockets { UnixSocket.remove(at: FilePath(socket)) }
             AtomicFile.removeTree(guestDirectory)
+            unlink(layout.statusPath(domain.name).string)  // written before `cont`, gone with the rest
         }
         do {
             AtomicFile.removeTree(guestDirectory)
@@ -262,6 +263,12 @@ struct GuestLauncher {
             await qmp.close()
             return await fail(what)
         }
+        /// A start that failed at `error`: a closed connection means QEMU died while starting
+        /// (after its greeting), as when it cannot read its kernel, and its stderr says why.
+        func abandon(at error: any Error, else what: String) async -> APIError {
+            if case .disconnected = error as? QMP.Error { return await abandon("process exited while connecting to monitor") }
+            return await abandon(what)
+        }
 
         // Where QEMU's ptys are: it announces each on its stdout (our log) as it makes it, before
         // its monitor greets. With every pty announced, the consoles attach, the status is
@@ -275,10 +282,7 @@ struct GuestLauncher {
                     ptys[String(chardev.label.dropFirst("char".count))] = String(chardev.filename.dropFirst(4))
                 }
             } catch {
-                // Closed before any answer: QEMU died while starting (after its greeting), as when
-                // it cannot read its kernel; its stderr says why.
-                if case .disconnected = error as? QMP.Error { throw await abandon("process exited while connecting to monitor") }
-                throw await abandon("query-chardev failed: \(error)")
+                throw await abandon(at: error, else: "query-chardev failed: \(error)")
             }
             phase("query-chardev")
             return ptys
@@ -308,10 +312,9 @@ struct GuestLauncher {
             // Whichever half failed, both are stopped (stopping one twice does nothing). With
             // the ptys announced this runs before query-chardev's answer: a QEMU that died while
             // starting (its sockets refuse the brokers) is told as such, with its stderr.
-            do { _ = try await chardevs.value } catch {
-                if case .disconnected = error as? QMP.Error { throw await abandon("process exited while connecting to monitor") }
-            }
-            throw await abandon("cannot serve the consoles: \(error)")
+            let what = "cannot serve the consoles: \(error)"
+            do { _ = try await chardevs.value } catch { throw await abandon(at: error, else: what) }
+            throw await abandon(what)
         }
         phase("brokers")
 
@@ -338,33 +341,19 @@ struct GuestLauncher {
             status.monitorPorts = server.tcpPorts.map { GuestStatus.MonitorPorts(monitor: $0.monitor, command: $0.command) }
             status.monitorTCPDisabledReason = server.tcpDisabledReason
         }
-        func removeStatus() { unlink(layout.statusPath(domain.name).string) }
         do {
             try AtomicFile.makeDirectory(layout.statusDirectory)
             try status.write(to: layout.statusPath(domain.name))
         } catch {
-            await pending.settle(nil)
-            if case .success(let server) = monitor { await server.stop() }
-            await brokers.stop()
-            await qmp.close()
-            throw await fail("cannot write status: \(error)")
+            throw await abandon("cannot write status: \(error)")
         }
         phase("status")
         let resumed = paused || !ptysAnnounced ? nil : PendingReply("cont", on: qmp, timeout: .seconds(10))
         if ptysAnnounced {
             // query-chardev confirms what QEMU announced.
-            let queried: [String: String]
-            do {
-                queried = try await queriedPtys()
-            } catch {
-                removeStatus()
-                await brokers.stop()
-                throw error
-            }
+            let queried = try await queriedPtys()
             let attached = brokered.compactMap { record in record.pty.map { (record.alias, $0) } }
             if let (alias, pty) = attached.first(where: { queried[$0.0] != $0.1 }) {
-                removeStatus()
-                await brokers.stop()
                 throw await abandon("QEMU announced pty \(pty) for chardev '\(alias)', query-chardev gives \(queried[alias] ?? "none")")
             }
             if queried != ptys {  // a pty no console serves, unannounced: the status gets it
