@@ -13,6 +13,7 @@
 """
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -130,6 +131,15 @@ def p25(vals):
     return statistics.quantiles(vals, n=4, method="inclusive")[0] if len(vals) > 1 else vals[0]
 
 
+def bootstrap_interval(a, b, rounds=2000):
+    """A 90% bootstrap interval of median(a) / median(b): how far the ratio of medians could move
+    between runs of the same code on the same machine (each column resampled on its own)."""
+    rng = random.Random(1)  # seeded: the same figures give the same interval
+    ratios = sorted(statistics.median(rng.choices(a, k=len(a))) / statistics.median(rng.choices(b, k=len(b)))
+                    for _ in range(rounds))
+    return ratios[int(rounds * 0.05)], ratios[int(rounds * 0.95) - 1]
+
+
 def report(results, runs):
     rows = {}
     for key, label in (("virtkit", "virtkit define + start"),
@@ -172,7 +182,9 @@ def report(results, runs):
         low = p25(vk) / p25(vals)
         mn = min(vk) / min(vals)
         met = "met" if med <= goal else "NOT met"
-        print(f"ratio virtkit/{name}: {med:.2f} median, {low:.2f} p25, {mn:.2f} min (goal <= {goal}: {met})")
+        lo, hi = bootstrap_interval(vk, vals)
+        print(f"ratio virtkit/{name}: {med:.2f} median (90% interval {lo:.2f}-{hi:.2f}), {low:.2f} p25, "
+              f"{mn:.2f} min (goal <= {goal}: {met})")
 
     ratio("libvirt", 0.5, "libvirt")
     ratio("bare", 1.2, "bare")

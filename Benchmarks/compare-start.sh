@@ -9,16 +9,18 @@
 #   libvirt   libvirt 9.0's `virsh define` + `virsh start` against a private libvirtd (+ virtlogd)
 #             in a private mount namespace (/etc, /run, /var/{lib,cache,log}/libvirt bind-mounted
 #             from a temp dir; UNIX sockets only; QEMU as root, security_driver "none")
-# Prints the median, 25th percentile and min of each over N interleaved runs (default 30; one
+# Prints the median, 25th percentile and min of each over N interleaved runs (default 60; one
 # untimed warm-up each first, which also lets libvirtd probe QEMU; every timed run follows an
 # untimed bare QEMU start, and rounds alternate which of virtkit and bare comes right after
 # libvirt) and the ratios virtkit/libvirt (goal <= 0.5) and virtkit/bare (goal <= 1.2; the goal is
-# judged on the medians). About one run in five of either column hits QEMU's slow first touch of
-# guest memory (transparent huge pages, 100-200 ms more): the p25 and min show the rest.
+# judged on the medians, printed with a 90% bootstrap interval: with 30 runs the ratio moved by
+# +-0.1 between runs of the same code, hence the default of 60). About one run in five of either
+# column hits QEMU's slow first touch of guest memory (transparent huge pages, 100-200 ms more):
+# the p25 and min show the rest.
 # BENCH_RAW=1 also prints every run. Prints figures, never asserts; exits 0 unless something could
 # not run.
 #
-# Usage: Benchmarks/compare-start.sh [--runs N] [--bin DIR]   (30 runs: about 90 s)
+# Usage: Benchmarks/compare-start.sh [--runs N] [--bin DIR]   (60 runs: about 5 min)
 #   Build first: swift build -c release (virtkit, virtkit-cli and virtkitd)
 #   (uses .build/release, else .build/debug, unless --bin DIR). Run as root.
 # Needs: qemu-system-x86 (qemu-system-x86_64), python3, util-linux (unshare), the test guest
@@ -31,7 +33,7 @@ repo=$(pwd)
 helper="$repo/Benchmarks/compare-start.py"
 bench=compare-start
 . "$repo/Benchmarks/bench-common.sh"
-bench_parse_args 30 "$@"
+bench_parse_args 60 "$@"
 bench_setup
 
 bench_write_domain
