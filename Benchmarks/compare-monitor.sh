@@ -76,7 +76,7 @@ echo "qemu: $("$QEMU" --version | head -1); libvirt: ${libvirt_skip:+skipped}$( 
 echo "guest: $NAME (TCG, q35, 128 MiB, kernel+initrd, pty serial, virtio channel, user net), running, three copies (virtkitd, libvirtd, bare QEMU)"
 echo
 virsh_uri=()
-[ -z "$libvirt_skip" ] && virsh_uri=(--virsh-uri "qemu:///system?socket=$S/run/libvirt/libvirt-sock")
+[ -z "$libvirt_skip" ] && virsh_uri=(--virsh-uri "qemu:///system?socket=$R/libvirt/libvirt-sock")
 python3 "$helper" measure --runs "$runs" --virtkit "$VK" --name "$NAME" "${virsh_uri[@]}" \
     --vk-interactive "$vk_interactive" --vk-command "$vk_command" --hmp "$bare_hmp" --qmp "$bare_qmp" \
     || fail "the measurement could not run (see above)"

@@ -9,6 +9,8 @@
 #   libvirt   libvirt 9.0's `virsh define` + `virsh start` against a private libvirtd (+ virtlogd)
 #             in a private mount namespace (/etc, /run, /var/{lib,cache,log}/libvirt bind-mounted
 #             from a temp dir; UNIX sockets only; QEMU as root, security_driver "none")
+# Each column's runtime files (virtkitd's run directory, libvirt's /run/libvirt, bare QEMU's
+# sockets) are on a tmpfs (/dev/shm), as /run is on a host; definitions and logs on the disk.
 # Prints the median, 25th percentile and min of each over N interleaved runs (default 60; one
 # untimed warm-up each first, which also lets libvirtd probe QEMU; every timed run follows an
 # untimed bare QEMU start, and rounds alternate which of virtkit and bare comes right after
@@ -53,7 +55,7 @@ bench_start_libvirtd
 settle() {
     local _
     for _ in $(seq 100); do pgrep -f -- "-name guest=$NAME," >/dev/null || break; sleep 0.05; done
-    python3 "$helper" bare "$T/argv" "$T/bare" >/dev/null 2>&1
+    python3 "$helper" bare "$T/argv" "$R/bare" >/dev/null 2>&1
 }
 # The timed commands' output goes to descriptors 3 (/dev/null) and 4 ($T/err) opened before the
 # clock starts: `2>"$T/err"` would have the shell truncate a file on ext4 inside the interval,
@@ -82,7 +84,7 @@ run_virtkit() {  # appends ns to res/virtkit.ns when $1 = timed
 run_bare() {
     local ns
     settle
-    ns=$(python3 "$helper" bare "$T/argv" "$T/bare" 2>"$T/err") || fail "bare QEMU run failed: $(cat "$T/err")"
+    ns=$(python3 "$helper" bare "$T/argv" "$R/bare" 2>"$T/err") || fail "bare QEMU run failed: $(cat "$T/err")"
     [ "$1" = timed ] && echo "$ns" >>"$T/res/bare.ns"
     return 0
 }
