@@ -250,7 +250,7 @@ extension RealQEMU {
             while client.bytes.isEmpty, !client.isClosed, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(20))
             }
-            let (text, closed) = (client.text, client.isClosed)
+            let (text, closed) = client.textAndClosed
             await client.close()
             if text.hasPrefix("QEMU ") { return "banner" }
             if text.hasPrefix("error: ") { return "error" }

@@ -25,6 +25,9 @@ final class ReceivedBytes: ChannelInboundHandler, Sendable {
 
     var bytes: [UInt8] { state.withLock { $0.bytes } }
     var closed: Bool { state.withLock { $0.closed } }
+    /// The bytes and the closed flag read together: read one after the other, the server's
+    /// answer and its close can both land in between, and a closed client looks empty.
+    var snapshot: (bytes: [UInt8], closed: Bool) { state.withLock { ($0.bytes, $0.closed) } }
 }
 
 /// A monitor client for tests, like `socat` or `nc`: sends bytes, collects what comes back.
@@ -66,6 +69,11 @@ final class MonitorTestClient: Sendable {
     var bytes: [UInt8] { received.bytes }
     var text: String { String(decoding: received.bytes, as: UTF8.self) }
     var isClosed: Bool { received.closed }
+    /// The text so far and whether the server closed, read at one instant.
+    var textAndClosed: (text: String, closed: Bool) {
+        let snapshot = received.snapshot
+        return (String(decoding: snapshot.bytes, as: UTF8.self), snapshot.closed)
+    }
 
     /// Waits until the text received so far contains `needle` `count` times; returns the text.
     @discardableResult
@@ -86,7 +94,7 @@ final class MonitorTestClient: Sendable {
     ) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         while true {
-            let (text, closed) = (self.text, isClosed)
+            let (text, closed) = textAndClosed
             if done(text, closed) { return text }
             guard ContinuousClock.now < deadline else {
                 throw TestFailure("waited \(timeout) for \(what); got \(text.prefix(2000).debugDescription)\(closed ? " (closed)" : "")")
