@@ -104,7 +104,7 @@ cleanup() {
     stop_pid "$lvd_pid"
     [ -f "$S/libvirtd.pid" ] && stop_pid "$(cat "$S/libvirtd.pid" 2>/dev/null)"
     [ -f "$S/virtlogd.pid" ] && stop_pid "$(cat "$S/virtlogd.pid" 2>/dev/null)"
-    # A guest whose daemon went first (killed from outside): every QEMU with a path in $T.
+    # A guest whose daemon went first (killed from outside): every QEMU with a path in $T or $R.
     for p in $(pgrep -f -- "-name guest=$NAME,.*($T|$R)/" 2>/dev/null); do stop_pid "$p"; done
     rm -rf "$T" "$R"
 }

@@ -76,9 +76,11 @@ enum GuestFiles {
     static func announcedPtys(_ path: FilePath, from offset: Int64, limit: Int = 65536) -> [String: String] {
         guard let fd = try? FileDescriptor.open(path, .readOnly) else { return [:] }
         defer { try? fd.close() }
-        var bytes = [UInt8](repeating: 0, count: limit)
-        let count = (try? bytes.withUnsafeMutableBytes { try fd.read(fromAbsoluteOffset: max(offset, 0), into: $0) }) ?? 0
-        return announcedPtys(in: String(decoding: bytes[0..<count], as: UTF8.self))
+        // Not zero-filled first: this runs on every start, and only what is read is used.
+        let bytes = (try? [UInt8](unsafeUninitializedCapacity: limit) { buffer, count in
+            count = try fd.read(fromAbsoluteOffset: max(offset, 0), into: UnsafeMutableRawBufferPointer(buffer))
+        }) ?? []
+        return announcedPtys(in: String(decoding: bytes, as: UTF8.self))
     }
 
     static func announcedPtys(in text: String) -> [String: String] {
