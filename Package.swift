@@ -47,7 +47,7 @@ let package = Package(
         .target(
             name: "VirtKitMonitor",
             dependencies: [
-                "VirtKitQMP",
+                "VirtKitQMP", "VirtKitHost",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -38,8 +38,12 @@ final class MonitorClientHandler: ChannelDuplexHandler {
     private var starting = false
     private var immediateAnswer: MonitorSession.Answer?
 
-    init(hub: MonitorHub, channel: MonitorChannel) {
+    /// Why this client may not connect at all (decided before it was served), nil when it may.
+    private let refusal: String?
+
+    init(hub: MonitorHub, channel: MonitorChannel, refusal: String? = nil) {
         self.hub = hub
+        self.refusal = refusal
         session = MonitorSession(channel: channel, maxLineLength: hub.configuration.maxLineLength)
     }
 
@@ -58,6 +62,12 @@ final class MonitorClientHandler: ChannelDuplexHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        if let refusal {
+            write(Array("error: \(refusal)\r\n".utf8))
+            closeAfterFlush()
+            context.fireChannelActive()
+            return
+        }
         switch hub.register(context.channel, channel: session.channel) {
         case .refused(let message):
             write(Array("error: \(message)\r\n".utf8))

@@ -7,6 +7,14 @@ public enum MonitorCommand: Sendable, Equatable {
     case hmp(String)
     /// A QMP command: its `execute` (or `exec-oob`) name and its `arguments`.
     case qmp(name: String, arguments: QMP.Value?)
+
+    /// The command's name (HMP: as typed).
+    public var name: String {
+        switch self {
+        case .hmp(let line): HMPCommandLine(line).name
+        case .qmp(let name, _): name
+        }
+    }
 }
 
 /// What the policy decided about a ``MonitorCommand``.
@@ -73,6 +81,8 @@ public struct MonitorPolicy: Sendable {
     ///   arguments is refused, as QEMU would refuse it.
     /// - `chardev-remove` and `chardev-change` (HMP and QMP) of an id in
     ///   `brokeredChardevs()` are refused with a message naming the id.
+    /// - Commands that reach the host (``HostAccessRule``) are refused unless
+    ///   `allowHostAccess`.
     /// - Everything else is allowed.
     ///
     /// HMP sent through QMP's `human-monitor-command` meets the same rules (the server
@@ -81,10 +91,14 @@ public struct MonitorPolicy: Sendable {
     /// waiting, so `brokeredChardevs` must be quick and must not block.
     public static func standard(
         onQuit: @escaping @Sendable () async -> Void,
-        brokeredChardevs: @escaping @Sendable () -> Set<String>
+        brokeredChardevs: @escaping @Sendable () -> Set<String>,
+        allowHostAccess: Bool = false
     ) -> MonitorPolicy {
         let decide: @Sendable (MonitorCommand, MonitorChannel) -> MonitorVerdict? = { command, _ in
-            standardVerdict(command, brokeredChardevs: brokeredChardevs)
+            if !allowHostAccess, let access = HostAccessRule.hostAccess(of: command) {
+                return .refuse(HostAccessRule.refusal(command: command.name, access: access))
+            }
+            return standardVerdict(command, brokeredChardevs: brokeredChardevs)
         }
         return MonitorPolicy(decide: decide) { command, channel in
             if let verdict = decide(command, channel) { return verdict }

@@ -1,4 +1,5 @@
 import SystemPackage
+import VirtKitHost
 
 extension MonitorServer {
     /// How to set up one guest's monitor channels.
@@ -37,6 +38,9 @@ extension MonitorServer {
         public var maxPendingOutput: Int
         /// How many MONPORTs ``TCPPlan/automatic(base:ordinal:)`` tries.
         public var maxPortAttempts: Int
+        /// Who may use the TCP channels (the owner of the connecting socket, found through the
+        /// kernel): by default the daemon's own user and root.
+        public var tcpAccess: PeerAccess
 
         public init(
             guestName: String,
@@ -47,7 +51,8 @@ extension MonitorServer {
             maxLineLength: Int = 64 * 1024,
             maxClientsPerChannel: Int = 128,
             maxPendingOutput: Int = 1024 * 1024,
-            maxPortAttempts: Int = 1000
+            maxPortAttempts: Int = 1000,
+            tcpAccess: PeerAccess = PeerAccess()
         ) {
             self.guestName = guestName
             self.unixDirectory = unixDirectory
@@ -58,6 +63,7 @@ extension MonitorServer {
             self.maxClientsPerChannel = maxClientsPerChannel
             self.maxPendingOutput = maxPendingOutput
             self.maxPortAttempts = maxPortAttempts
+            self.tcpAccess = tcpAccess
         }
 
         /// The interactive channel's UNIX socket path.

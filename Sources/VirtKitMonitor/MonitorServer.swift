@@ -30,6 +30,11 @@ import VirtKitQMP
 /// block the QMP connection: events are fanned out without waiting, and a client whose
 /// unsent output passes ``Configuration/maxPendingOutput`` is disconnected.
 ///
+/// Who may connect: the UNIX sockets are 0600 in the daemon's private run directory; a TCP
+/// connection carries no credentials, so the owner of the peer's socket is looked up in the
+/// kernel (loopback peers are sockets of this host) and only ``Configuration/tcpAccess``'s
+/// users are served. qemu-init serves anyone who can connect; this is a deliberate difference.
+///
 /// Lifetime: ``start(configuration:qmp:policy:logger:)`` binds everything before it returns;
 /// ``stop()`` must be called when the guest stops (it closes listeners and clients and
 /// removes the UNIX socket files). The QMP client stays the caller's.
@@ -168,9 +173,10 @@ public final class MonitorServer: Sendable {
         let maxLineLength = hub.configuration.maxLineLength
         return bootstrap.childChannelInitializer { child in
             child.eventLoop.makeCompletedFuture {
+                let refusal = tcp ? TCPPeerCheck.refusal(of: child, access: hub.configuration.tcpAccess, hub: hub, channel: channel) : nil
                 try child.pipeline.syncOperations.addHandlers([
                     MonitorFrameDecoder(maxLineLength: maxLineLength),
-                    MonitorClientHandler(hub: hub, channel: channel),
+                    MonitorClientHandler(hub: hub, channel: channel, refusal: refusal),
                 ])
             }
         }

@@ -23,6 +23,8 @@ struct GuestLauncher {
     var socketGroup: gid_t?
     /// Log rotation and scrollback of the console brokers.
     var consoleSettings = ConsoleSettings()
+    /// Who may use the monitor channels, and what they may do.
+    var monitorRules = MonitorRules()
 
     /// The paths the command-line builder uses for guest `id`.
     func paths(id: Int, name: String) -> QEMUPaths {
@@ -251,7 +253,7 @@ struct GuestLauncher {
             do {
                 return .success(try await RunningGuest.serveMonitor(
                     name: domain.name, guestDirectory: paths.domainDirectory, brokeredChardevs: brokeredNames, qmp: qmp,
-                    plan: monitorPlan, fallback: nil, logger: logger, owner: { await pending.guest() }))
+                    plan: monitorPlan, fallback: nil, rules: monitorRules, logger: logger, owner: { await pending.guest() }))
             } catch {
                 return .failure(error)
             }

@@ -53,7 +53,12 @@ public actor Hypervisor {
     }
 
     var launcher: GuestLauncher {
-        GuestLauncher(layout: layout, logger: logger, socketGroup: socketGroup, consoleSettings: consoleSettings)
+        GuestLauncher(layout: layout, logger: logger, socketGroup: socketGroup, consoleSettings: consoleSettings,
+                      monitorRules: monitorRules)
+    }
+
+    var monitorRules: MonitorRules {
+        MonitorRules(tcpAccess: PeerAccess(group: socketGroup), allowHostAccess: monitorSettings.allowHostAccess)
     }
 
     // MARK: - Start-up
@@ -124,9 +129,9 @@ public actor Hypervisor {
             // The same ports as before the restart, so clients find the guest where it was.
             let configured = (try? monitorPlan(for: domain)) ?? .disabled
             if let ports = status.monitorPorts {
-                await guest.startMonitor(plan: .fixed(monitorPort: ports.monitor), fallback: configured)
+                await guest.startMonitor(plan: .fixed(monitorPort: ports.monitor), fallback: configured, rules: monitorRules)
             } else {
-                await guest.startMonitor(plan: configured)
+                await guest.startMonitor(plan: configured, rules: monitorRules)
             }
             GuestFiles.linkByName(layout: layout, name: status.name, guestDirectory: FilePath(status.guestDirectory))
             if records[status.name] == nil {

@@ -9,15 +9,20 @@ import VirtKitHost
 ///     base_port = 30320
 ///     # TCP listeners (127.0.0.1, and ::1 where the host has it); UNIX sockets are always there
 ///     tcp = yes
+///     # monitor commands that reach the host's files or programs (pmemsave, drive_add file=,
+///     # migrate "exec:...", screendump, qemu-io, ...): refused unless yes
+///     allow_host_access = no
 ///
 /// A missing file means the defaults. A guest's `<virtkit:monitor port tcp>` metadata overrides both.
 public struct MonitorSettings: Sendable, Equatable {
     public var basePort = 30320
     public var tcp = true
+    public var allowHostAccess = false
 
-    public init(basePort: Int = 30320, tcp: Bool = true) {
+    public init(basePort: Int = 30320, tcp: Bool = true, allowHostAccess: Bool = false) {
         self.basePort = basePort
         self.tcp = tcp
+        self.allowHostAccess = allowHostAccess
     }
 
     /// Reads `path`; defaults when it does not exist; an error naming file, line and value otherwise.
@@ -33,8 +38,10 @@ public struct MonitorSettings: Sendable, Equatable {
                 settings.basePort = try entry.integer(in: 1...65435, "a port from 1 to 65435")
             case "tcp":
                 settings.tcp = try entry.boolean()
+            case "allow_host_access":
+                settings.allowHostAccess = try entry.boolean()
             default:
-                throw entry.unknown(known: "base_port, tcp")
+                throw entry.unknown(known: "base_port, tcp, allow_host_access")
             }
         }
         return settings

@@ -137,13 +137,13 @@ public actor RunningGuest {
     /// A failure leaves the guest running without them (logged); TCP trouble only turns TCP off.
     /// `fallback`: the plan to try when `plan`'s fixed ports turn out to be taken (a re-attach
     /// whose old ports someone else bound meanwhile).
-    func startMonitor(plan: MonitorServer.TCPPlan, fallback: MonitorServer.TCPPlan? = nil) async {
+    func startMonitor(plan: MonitorServer.TCPPlan, fallback: MonitorServer.TCPPlan? = nil, rules: MonitorRules) async {
         let status = snapshot
         do {
             let server = try await Self.serveMonitor(
                 name: domain.name, guestDirectory: status.guestDirectory,
                 brokeredChardevs: Self.brokeredChardevs(status.descriptors, status.brokered ?? []),
-                qmp: qmp, plan: plan, fallback: fallback, logger: logger, owner: { [weak self] in self })
+                qmp: qmp, plan: plan, fallback: fallback, rules: rules, logger: logger, owner: { [weak self] in self })
             adoptMonitor(server)
         } catch {
             monitorFailed(error)
@@ -154,12 +154,13 @@ public actor RunningGuest {
     /// sets them up while QEMU initialises): a monitor client's `quit` reaches the guest that
     /// `owner` gives (``PendingGuest/guest()`` waits for the start to make it).
     static func serveMonitor(name: String, guestDirectory: String, brokeredChardevs: Set<String>, qmp: QMP.Client,
-                             plan: MonitorServer.TCPPlan, fallback: MonitorServer.TCPPlan?, logger: Logger,
+                             plan: MonitorServer.TCPPlan, fallback: MonitorServer.TCPPlan?, rules: MonitorRules, logger: Logger,
                              owner: @escaping @Sendable () async -> RunningGuest?) async throws -> MonitorServer {
-        var configuration = MonitorServer.Configuration(guestName: name, unixDirectory: FilePath(guestDirectory), tcp: plan)
+        var configuration = MonitorServer.Configuration(guestName: name, unixDirectory: FilePath(guestDirectory), tcp: plan,
+                                                        tcpAccess: rules.tcpAccess)
         let policy = MonitorPolicy.standard(
             onQuit: { await owner()?.quitFromMonitor() },
-            brokeredChardevs: { brokeredChardevs })
+            brokeredChardevs: { brokeredChardevs }, allowHostAccess: rules.allowHostAccess)
         var server = try await MonitorServer.start(configuration: configuration, qmp: qmp, policy: policy, logger: logger)
         if server.tcpPorts == nil, let fallback {
             await server.stop()

@@ -1,6 +1,7 @@
 import Foundation
 import SystemPackage
 import Testing
+import VirtKitTestSupport
 import VirtKitAPI
 import VirtKitClient
 import VirtKitHost
@@ -93,6 +94,16 @@ struct MonitorIntegrationTests {
         let command = try Self.tcpExchange(port: base + 101, send: "{\"execute\":\"query-name\"}\n", until: "}")
         #expect(command.contains("\"name\": \"first\"") || command.contains("\"name\":\"first\""), "\(command)")
 
+        // Only the guest's owner is served over TCP, and not even the owner may make QEMU write
+        // host files unless monitor.conf allows it.
+        let stranger = try LocalUser.ensure("vktest-monitor")
+        let refused = try stranger.tcpExchange(host: "127.0.0.1", port: base + 101, send: "info status\n")
+        #expect(refused.hasPrefix("error: access denied: uid \(stranger.uid) may not use the monitor of guest 'first'"), "\(refused)")
+        let dump = harness.root.appending("memory.dump").string
+        let pmemsave = try Self.tcpExchange(port: base + 101, send: "pmemsave 0 4096 \(dump)\n", until: "\n")
+        #expect(pmemsave.hasPrefix("pmemsave refused: it writes guest memory to a file on the host"), "\(pmemsave)")
+        #expect(!FileManager.default.fileExists(atPath: dump))
+
         _ = try await hypervisor.destroy(name: "first")
         _ = try await hypervisor.destroy(name: "second")
         // Released: the ports can be bound again, the sockets and run directories are gone.
@@ -103,6 +114,8 @@ struct MonitorIntegrationTests {
     @Test("monitor.conf tcp = no and per-guest metadata: UNIX only, or a fixed port; a bad setting is refused")
     func settings() async throws {
         #expect(try MonitorSettings.parse("# c\nbase_port = 31000\ntcp = no\n", file: "m.conf") == MonitorSettings(basePort: 31000, tcp: false))
+        #expect(try MonitorSettings.parse("allow_host_access = yes\n", file: "m.conf") == MonitorSettings(allowHostAccess: true))
+        #expect(MonitorSettings().allowHostAccess == false)
         let bad = #expect(throws: APIError.self) { try MonitorSettings.parse("base_port = 70000\n", file: "m.conf") }
         #expect(bad?.message == "m.conf:1: base_port must be a port from 1 to 65435, got '70000'")
         let unknown = #expect(throws: APIError.self) { try MonitorSettings.parse("\nport=1\n", file: "m.conf") }

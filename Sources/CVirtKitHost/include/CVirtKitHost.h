@@ -1,2 +1,3 @@
 #include "vk_spawn.h"
 #include "vk_sched.h"
+#include "vk_sockdiag.h"
