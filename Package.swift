@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
     name: "VirtKit",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "virtkit", targets: ["virtkit"]),
         .executable(name: "virtkit-cli", targets: ["virtkit-cli"]),
@@ -82,13 +81,18 @@ let package = Package(
             name: "VirtKitHost",
             dependencies: ["CVirtKitHost", .product(name: "SystemPackage", package: "swift-system")]
         ),
-        // Request and response types shared by virtkitd and the CLI (Codable, no NIO).
-        .target(name: "VirtKitAPI"),
+        // The runtime's vocabulary, shared by every front and the CLI: a domain's state and
+        // reason, its chardevs and monitor endpoints, shutdown options, where a daemon runs.
+        // Pure values, no wire, no I/O.
+        .target(name: "VirtKitModel"),
+        // The HTTP API's paths, request types and error body, shared by virtkitd and the CLI
+        // (Codable, no NIO).
+        .target(name: "VirtKitAPI", dependencies: ["VirtKitModel"]),
         // The daemon's guests: definitions, running QEMU processes, status files, re-attach.
         .target(
             name: "VirtKitRuntime",
             dependencies: [
-                "VirtKitDomain", "VirtKitQEMU", "VirtKitQMP", "VirtKitHost", "VirtKitAPI", "VirtKitMonitor", "VirtKitBroker", "VirtKitGuestAgent",
+                "VirtKitDomain", "VirtKitQEMU", "VirtKitQMP", "VirtKitHost", "VirtKitModel", "VirtKitMonitor", "VirtKitBroker", "VirtKitGuestAgent",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -97,7 +101,8 @@ let package = Package(
         .target(
             name: "VirtKitDaemon",
             dependencies: [
-                "VirtKitRuntime", "VirtKitAPI",
+                "VirtKitRuntime", "VirtKitAPI", "VirtKitHost",
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -141,8 +146,7 @@ let package = Package(
         ),
         // `virtkit`: a fully static front (no dynamic loader, a small binary whose first
         // dynamic casts scan few conformance records) serving VirtKitFront's verbs, and exec'ing
-        // `virtkit-cli` for the rest (measured: a static hello world starts in 0.6 ms, as a C
-        // program does, against 1.3-1.6 ms with a dynamic loader and 5-6 ms for the full CLI).
+        // `virtkit-cli` for the rest (start-up figures in docs/performance.md).
         .executableTarget(
             name: "virtkit", dependencies: ["VirtKitFront"],
             linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "--start-group", "-Xlinker", "-l_FoundationCollections", "-Xlinker", "-l_FoundationCShims", "-Xlinker", "--end-group"])]
@@ -169,6 +173,14 @@ let package = Package(
         .testTarget(name: "VirtKitDomainTests", dependencies: ["VirtKitDomain", "VirtKitTestSupport"]),
         .testTarget(name: "VirtKitQEMUTests", dependencies: ["VirtKitQEMU", "VirtKitDomain", "VirtKitTestSupport"]),
         .testTarget(name: "VirtKitCommandsTests", dependencies: ["VirtKitCommands"]),
+        .testTarget(
+            name: "VirtKitDaemonTests",
+            dependencies: [
+                "VirtKitDaemon", "VirtKitRuntime", "VirtKitAPI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         .testTarget(name: "VirtKitFrontTests", dependencies: ["VirtKitFront", "VirtKitAPI"]),
         .testTarget(
             name: "VirtKitQMPTests",

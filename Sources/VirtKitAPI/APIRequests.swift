@@ -86,29 +86,6 @@ public struct StartRequest: Codable, Sendable, Equatable {
     }
 }
 
-/// Options of `POST .../shutdown`: the stop ladder's first rung and how long it may take.
-public struct ShutdownRequest: Codable, Sendable, Equatable {
-    public enum Mode: String, Codable, Sendable { case acpi, agent }
-    public var mode: Mode
-    /// Seconds to wait for the guest before `quit`, SIGTERM and SIGKILL (default 60).
-    public var timeoutSeconds: Double
-    /// True: answer once QEMU is gone. False: answer once the power button is pressed and let
-    /// the ladder go on in the daemon (the CLI then polls the state, showing progress).
-    public var wait: Bool
-    public init(mode: Mode = .acpi, timeoutSeconds: Double = 60, wait: Bool = false) {
-        self.mode = mode
-        self.timeoutSeconds = timeoutSeconds
-        self.wait = wait
-    }
-
-    /// Missing fields take their defaults (acpi, 60 s, no wait).
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        mode = try container.decodeIfPresent(Mode.self, forKey: .mode) ?? .acpi
-        timeoutSeconds = try container.decodeIfPresent(Double.self, forKey: .timeoutSeconds) ?? 60
-        wait = try container.decodeIfPresent(Bool.self, forKey: .wait) ?? false
-    }
-}
 
 /// What `GET /v1/version` answers.
 public struct VersionInfo: Codable, Sendable, Equatable {
@@ -121,3 +98,25 @@ public struct VersionInfo: Codable, Sendable, Equatable {
         self.pid = pid
     }
 }
+
+/// `POST /v1/domains/{name}/agent`: one guest agent command, virsh's qemu-agent-command.
+public struct AgentCommandRequest: Codable, Sendable, Equatable {
+    /// The command as JSON text, e.g. `{"execute":"guest-info"}`.
+    public var command: String
+    /// libvirt's timeout: -2 blocks, -1 the default (5 s), 0 does not wait, N seconds.
+    public var timeout: Int
+
+    public init(command: String, timeout: Int = -1) {
+        self.command = command
+        self.timeout = timeout
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        command = try container.decode(String.self, forKey: .command)
+        timeout = try container.decodeIfPresent(Int.self, forKey: .timeout) ?? -1
+    }
+}
+
+/// The body of `POST .../shutdown` is the runtime's ``ShutdownOptions``.
+public typealias ShutdownRequest = ShutdownOptions

@@ -1,3 +1,4 @@
+import VirtKitModel
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,12 +11,11 @@ public enum DaemonAddress: Sendable, Equatable {
     case socket(String)
 
     /// The system daemon's API socket.
-    public static let systemSocketPath = "/run/virtkit/virtkitd.sock"
+    public static let systemSocketPath = RunLocation.systemDirectory + "/" + RunLocation.socketName
 
-    /// The session daemon's run directory: `$XDG_RUNTIME_DIR/virtkit`, else `/tmp/virtkit-UID`.
+    /// The session daemon's run directory (``RunLocation/sessionDirectory(environment:)``).
     public static func sessionRunDirectory(environment: [String: String]) -> String {
-        if let runtime = environment["XDG_RUNTIME_DIR"], runtime.hasPrefix("/") { return runtime + "/virtkit" }
-        return "/tmp/virtkit-\(getuid())"
+        RunLocation.sessionDirectory(environment: environment)
     }
 
     /// Parses a connection URI; nil when it is not one VirtKit knows.
@@ -52,7 +52,7 @@ public enum DaemonAddress: Sendable, Equatable {
     public func socketPath(environment: [String: String]) -> String {
         switch self {
         case .system: return Self.systemSocketPath
-        case .session: return Self.sessionRunDirectory(environment: environment) + "/virtkitd.sock"
+        case .session: return Self.sessionRunDirectory(environment: environment) + "/" + RunLocation.socketName
         case .socket(let path): return path
         }
     }

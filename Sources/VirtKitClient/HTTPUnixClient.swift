@@ -10,8 +10,7 @@ import Glibc
 ///
 /// NIO's HTTP codec does the framing, driven through an `EmbeddedChannel`; the socket is a plain
 /// blocking one. A CLI process sends one or two requests in its life: an event-loop group's
-/// threads and epoll cost it more than the request itself (measured: `virtkit list` took 10 ms
-/// longer than `virtkit --help` with NIOPosix, and about the same as curl without it).
+/// threads and epoll cost it more than the request itself (docs/performance.md).
 struct HTTPUnixClient: Sendable {
     let socketPath: String
 

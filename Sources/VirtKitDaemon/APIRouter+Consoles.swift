@@ -48,7 +48,7 @@ extension APIRouter {
                 guard let command = try decode(AgentCommandRequest.self, body) else {
                     throw APIError(.invalidArgument, "missing request body: {\"command\": \"{\\\"execute\\\":...}\"}")
                 }
-                let reply = try await hypervisor.agentCommand(name: try name(context), request: command)
+                let reply = try await hypervisor.agentCommand(name: try name(context), command: command.command, timeout: command.timeout)
                 return json(["reply": reply])
             }
         }

@@ -19,7 +19,7 @@ extension APIRouter {
 
         /// The socket this stream relays for running guest `name`.
         func socket(name: String, hypervisor: Hypervisor) async throws(APIError) -> FilePath {
-            let info = try await hypervisor.monitorInfo(name: name)
+            let info = try await runtime { () async throws(RuntimeError) in try await hypervisor.monitorInfo(name: name) }
             let path: String?
             switch self {
             case .monitorInteractive: path = info.interactiveSocket
@@ -58,9 +58,10 @@ extension APIRouter {
                 }
                 mode = chosen
             }
-            return try await hypervisor.consoleSocket(name: name, device: device, mode: mode)
+            return try await runtime { () async throws(RuntimeError) in try await hypervisor.consoleSocket(name: name, device: device, mode: mode) }
         case ("channel", 6):
-            return try await hypervisor.channelSocket(name: try decoded(3), target: try decoded(5))
+            let (name, target) = (try decoded(3), try decoded(5))
+            return try await runtime { () async throws(RuntimeError) in try await hypervisor.channelSocket(name: name, target: target) }
         case (_, 6):
             guard let stream = Stream(rawValue: parts[4...5].joined(separator: "/")) else { return nil }
             return try await stream.socket(name: try decoded(3), hypervisor: hypervisor)

@@ -66,7 +66,7 @@ enum APIRouter {
                     return json(try await hypervisor.start(name: name, paused: options.paused))
                 case .shutdown:
                     let options = try decode(ShutdownRequest.self, body) ?? ShutdownRequest()
-                    return json(try await hypervisor.shutdown(name: name, request: options))
+                    return json(try await hypervisor.shutdown(name: name, options: options))
                 case .destroy: return json(try await hypervisor.destroy(name: name))
                 case .reboot: return json(try await hypervisor.reboot(name: name))
                 case .suspend: return json(try await hypervisor.suspend(name: name))
@@ -115,15 +115,13 @@ enum APIRouter {
         return ByteBuffer(bytes: (try? encoder.encode(value)) ?? Data("{}".utf8))
     }
 
-    /// Runs `body`, turning an ``APIError`` (or anything else) into the JSON error answer.
+    /// Runs `body`, turning a ``RuntimeError``, an ``APIError`` (or anything else) into the JSON
+    /// error answer (``APIFailure``).
     static func answer(_ body: () async throws -> Response) async -> Response {
         do {
             return try await body()
-        } catch let error as APIError {
-            return json(APIErrorBody(error: error), status: .init(code: error.httpStatus))
         } catch {
-            return json(APIErrorBody(error: APIError(.internalError, "internal error: \(error)")),
-                        status: .internalServerError)
+            return APIFailure(unexpected: error).response
         }
     }
 }

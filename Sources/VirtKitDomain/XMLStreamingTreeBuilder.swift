@@ -1,7 +1,7 @@
 import CLibXML2
 
 /// Builds the ``XMLElement`` tree straight from libxml2's SAX2 events, without libxml2 building
-/// (and then freeing) its own tree: the same parser, a third of the work.
+/// (and then freeing) its own tree: the same parser, less work.
 ///
 /// It takes only the plain documents VirtKit reads, where the events map one to one onto what
 /// ``XMLDocumentParser``'s walk over libxml2's tree reads: no DOCTYPE (so no entities of the

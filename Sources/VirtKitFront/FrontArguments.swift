@@ -6,7 +6,7 @@ import VirtKitAPI
 struct FrontArguments {
     var connect: String?
     /// Arrays, not sets: a `Set<String>` costs this one-request process a conformance lookup
-    /// that scans every conformance record in the binary (a third of a `start`'s instructions).
+    /// that scans every conformance record in the binary.
     var flags: [String] = []
     var positional: [String] = []
 

@@ -24,8 +24,7 @@ public enum FrontVerbs {
 
     /// The CLI sleeps on virtkitd's answer and then exits: like virtkitd's threads it asks the
     /// kernel for the shortest time slice, so that the answer's wake-up does not queue behind a
-    /// guest's busy vCPU thread until the next tick (a start's CLI once waited 3.7 ms so, with
-    /// the other CPU idle). `virtkit-cli`, exec'd for the other verbs, keeps it; what either
+    /// guest's busy vCPU thread until the next tick, with the other CPU idle. `virtkit-cli`, exec'd for the other verbs, keeps it; what either
     /// spawns gets the default back.
     public static func askForShortSlice() {
         try? ThreadSlice.request(ThreadSlice.shortest)
@@ -68,7 +67,7 @@ public enum FrontVerbs {
         }
         return call(address, "POST", APIPath.domains, body: Array(xml.utf8), contentType: "application/xml") { body, location in
             // The name from the answer's Content-Location: JSONDecoder's first use costs this
-            // process a third of its instructions. The summary is read where a daemon sends none.
+            // one-request process more than the rest of it (docs/performance.md). The summary is read where a daemon sends none.
             let name = location.flatMap(APIPath.domainName(inPath:))
                 ?? (try? JSONDecoder().decode(DomainSummary.self, from: Data(body)))?.name
             return name.map { "Domain '\($0)' defined from \(file)\n\n" }

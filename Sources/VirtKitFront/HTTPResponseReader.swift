@@ -3,7 +3,8 @@
 /// the connection. A plain state machine (no I/O), so every framing is tested without a socket.
 ///
 /// The front's own reader rather than NIO's codec: in a process that makes one request, NIO's
-/// pipeline set-up alone cost 5 M instructions (1.5-2 ms), most of it first-use generic metadata.
+/// pipeline set-up alone cost more than the request, most of it first-use generic metadata
+/// (docs/performance.md).
 struct HTTPResponseReader {
     enum Failure: Error, Equatable, CustomStringConvertible {
         case malformed(String)

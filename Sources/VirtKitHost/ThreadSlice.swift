@@ -6,9 +6,8 @@ import SystemPackage
 ///
 /// virtkitd's threads mostly sleep and then run for a few microseconds. With the kernel's default
 /// slice (0.7 ms scaled by the CPU count), such a thread woken onto a CPU where a guest's vCPU
-/// thread runs waits until that thread's slice ends, at the next tick: 4 ms at HZ=250, even with
-/// the other CPU idle. Measured on a 2-CPU host: QMP's `cont` answer reached the daemon's answer
-/// 4.3-4.8 ms late in three starts of four. A short slice gives the woken thread an earlier
+/// thread runs waits until that thread's slice ends, at the next tick, even with the other CPU idle
+/// (the start's figures in docs/performance.md). A short slice gives the woken thread an earlier
 /// deadline, so it preempts the vCPU thread at once. Processes that ``ProcessSpawner`` starts get
 /// the default slice back: a guest runs as it would without virtkitd.
 public enum ThreadSlice {

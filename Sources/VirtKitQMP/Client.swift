@@ -58,8 +58,8 @@ extension QMP {
         /// With `pipelined`, it returns once the greeting is read and `qmp_capabilities` sent:
         /// commands issued before QEMU answers that follow it on the wire and are answered in
         /// order (a refused negotiation closes the connection and fails them). A QEMU that is
-        /// still starting greets early but answers only once its main loop runs (~30 ms later
-        /// under TCG here), so a start sets up meanwhile.
+        /// still starting greets early but answers only once its main loop runs (tens of ms
+        /// later under TCG), so a start sets up meanwhile.
         public static func connect(
             unixPath: String, timeout: Duration = .seconds(10), pipelined: Bool = false
         ) async throws(QMP.Error) -> Client {

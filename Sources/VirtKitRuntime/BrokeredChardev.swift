@@ -1,5 +1,5 @@
 import SystemPackage
-import VirtKitAPI
+import VirtKitModel
 import VirtKitDomain
 import VirtKitQEMU
 

@@ -1,5 +1,5 @@
 import SystemPackage
-import VirtKitAPI
+import VirtKitModel
 import VirtKitHost
 
 /// The daemon's `console.conf` (in its configuration directory): the console broker's knobs,
@@ -25,11 +25,11 @@ public struct ConsoleSettings: Sendable, Equatable {
     }
 
     /// Reads `path`; defaults when it does not exist; an error naming file, line and value otherwise.
-    public static func load(_ path: FilePath) throws(APIError) -> ConsoleSettings {
+    public static func load(_ path: FilePath) throws(RuntimeError) -> ConsoleSettings {
         try ConfFile.load(path, default: ConsoleSettings(), parse: parse)
     }
 
-    public static func parse(_ text: String, file: String) throws(APIError) -> ConsoleSettings {
+    public static func parse(_ text: String, file: String) throws(RuntimeError) -> ConsoleSettings {
         var settings = ConsoleSettings()
         for entry in try ConfFile.entries(text, file: file) {
             switch entry.key {

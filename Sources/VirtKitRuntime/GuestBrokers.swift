@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import SystemPackage
-import VirtKitAPI
+import VirtKitModel
 import VirtKitBroker
 import VirtKitHost
 #if canImport(Glibc)

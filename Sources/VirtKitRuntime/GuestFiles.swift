@@ -39,7 +39,7 @@ enum GuestFiles {
     }
 
     /// Now in UTC, `2026-11-22T00:02:08.838Z` (ISO 8601 with milliseconds). Formatted by hand:
-    /// an ISO8601DateFormatter made for each line cost a start about 0.2 ms before QEMU ran.
+    /// an ISO8601DateFormatter made for each line cost every start time before QEMU ran.
     static func timestamp(at instant: timespec? = nil) -> String {
         let now = instant ?? wallClock()
         var seconds = now.tv_sec

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import SystemPackage
-import VirtKitAPI
+import VirtKitModel
 import VirtKitBroker
 import VirtKitDomain
 import VirtKitHost
@@ -53,7 +53,7 @@ struct GuestLauncher {
 
     /// `began`: when the start was asked for (the debug log's phases count from it).
     func launch(domain: Domain, id: Int, paused: Bool, accelerator: Accelerator, monitorPlan: MonitorServer.TCPPlan,
-                began: ContinuousClock.Instant = .now, onExit: @escaping @Sendable (DomainStateReason) async -> Void) async throws(APIError) -> RunningGuest {
+                began: ContinuousClock.Instant = .now, onExit: @escaping @Sendable (DomainStateReason) async -> Void) async throws(RuntimeError) -> RunningGuest {
         var runDomain = domain
         if domain.virtType == .kvm && accelerator == .tcg { runDomain.virtType = .qemu }
         let paths = self.paths(id: id, name: domain.name)
@@ -62,15 +62,15 @@ struct GuestLauncher {
         do {
             invocation = try QEMUCommandLineBuilder(paths: paths, mode: .start(firstFD: 3)).build(runDomain)
         } catch {
-            throw APIError(.configUnsupported, error.message)
+            throw RuntimeError(.configUnsupported, error.message)
         }
         if let (path, length) = overlongGeneratedPaths(invocation, paths: paths).first {
-            throw APIError(.configUnsupported,
+            throw RuntimeError(.configUnsupported,
                            "UNIX socket path '\(path)' too long: \(length) bytes, at most \(UnixSocket.maximumDirectPathLength) fit")
         }
         guard let emulator = invocation.arguments.first, access(emulator, X_OK) == 0 else {
             let emulator = invocation.arguments.first ?? ""
-            throw APIError(.systemError, "Cannot check QEMU binary \(emulator): \(Errno(rawValue: errno).description)")
+            throw RuntimeError(.systemError, "Cannot check QEMU binary \(emulator): \(Errno(rawValue: errno).description)")
         }
 
         // Where a start spends its time, at debug level: `virtkitd --log-level debug`.
@@ -131,7 +131,7 @@ struct GuestLauncher {
             }
         } catch {
             undo()
-            throw APIError(.operationFailed, "cannot prepare domain '\(domain.name)': \(error)")
+            throw RuntimeError(.operationFailed, "cannot prepare domain '\(domain.name)': \(error)", cause: error)
         }
 
         // The domain log gets libvirt's header (the command line) and QEMU's stdout and stderr.
@@ -149,7 +149,7 @@ struct GuestLauncher {
             logStart = try log.seek(offset: 0, from: .current)
         } catch {
             undo()
-            throw APIError(.systemError, "cannot open log '\(logPath.string)': \(error)")
+            throw RuntimeError(.systemError, "cannot open log '\(logPath.string)': \(error)", cause: error)
         }
         defer { try? log.close() }
 
@@ -165,19 +165,19 @@ struct GuestLauncher {
                 placements: opened.map { .init(source: $0.descriptor, target: $0.planned.number) })
         } catch {
             undo()
-            throw APIError(.systemError, error.description)
+            throw RuntimeError(.systemError, error.description)
         }
         // QEMU holds its copies now; ours would only keep sockets alive after it exits.
         for entry in opened { try? entry.descriptor.close() }
         opened = []
         let identity = ProcessIdentity.of(pid: pid) ?? ProcessIdentity(pid: pid, startTime: 0)
 
-        func fail(_ what: String) async -> APIError {
+        func fail(_ what: String) async -> RuntimeError {
             identity.send(signal: SIGKILL)
             _ = await ProcessExitWatcher.waitForExit(identity)
             undo()
             let stderr = GuestFiles.logTail(logPath, from: logStart)
-            return APIError(.operationFailed, "internal error: \(what)" + (stderr.isEmpty ? "" : ": " + stderr))
+            return RuntimeError(.operationFailed, "internal error: \(what)" + (stderr.isEmpty ? "" : ": " + stderr))
         }
 
         // Brokers of unix chardevs need no answer from QEMU: its private socket listens already
@@ -219,8 +219,8 @@ struct GuestLauncher {
             }
         }
 
-        // QEMU greets early and answers only once its main loop runs (~30 ms later under TCG
-        // here): the negotiation is pipelined, and the monitor channels and query-chardev are
+        // QEMU greets early and answers only once its main loop runs (tens of ms later under
+        // TCG; docs/performance.md): the negotiation is pipelined, and the monitor channels and query-chardev are
         // set going meanwhile.
         let monitorPath = paths.domainDirectory + "/monitor.sock"
         let qmp: QMP.Client
@@ -258,7 +258,7 @@ struct GuestLauncher {
                 return .failure(error)
             }
         }
-        func abandon(_ what: String) async -> APIError {
+        func abandon(_ what: String) async -> RuntimeError {
             await pending.settle(nil)
             if case .success(let server) = await monitorServer.value { await server.stop() }
             await stopEarlyBrokers()
@@ -267,7 +267,7 @@ struct GuestLauncher {
         }
         /// A start that failed at `error`: a closed connection means QEMU died while starting
         /// (after its greeting), as when it cannot read its kernel, and its stderr says why.
-        func abandon(at error: any Error, else what: String) async -> APIError {
+        func abandon(at error: any Error, else what: String) async -> RuntimeError {
             if case .disconnected = error as? QMP.Error { return await abandon("process exited while connecting to monitor") }
             return await abandon(what)
         }
@@ -277,7 +277,7 @@ struct GuestLauncher {
         // written and `cont` is sent while QEMU still initialises, queued behind query-chardev,
         // which has the last word; QEMU then answers both back to back. Else the start waits
         // for query-chardev first.
-        func queriedPtys() async throws(APIError) -> [String: String] {
+        func queriedPtys() async throws(RuntimeError) -> [String: String] {
             var ptys: [String: String] = [:]
             do {
                 for chardev in try await chardevs.value where chardev.filename.hasPrefix("pty:") {
@@ -324,8 +324,8 @@ struct GuestLauncher {
         // with the ptys announced `cont` goes out then, while QEMU still initialises: the
         // guest is set up while QEMU answers query-chardev and `cont`, and little is left for
         // after `cont`. Once the CPUs run, the guest's vCPU thread keeps one of a small host's
-        // CPUs busy, and a woken virtkitd thread could wait a tick (2-4 ms) behind it while the
-        // other CPU idled (perf sched). The status says `paused` as asked; a re-attach asks
+        // CPUs busy, and a woken virtkitd thread could wait a scheduler tick behind it while the
+        // other CPU idled (perf sched; docs/performance.md). The status says `paused` as asked; a re-attach asks
         // QEMU anyway. The guest's events are subscribed to first, so none after `cont` is missed.
         let events = qmp.events()
         var status = GuestStatus(
@@ -378,7 +378,7 @@ struct GuestLauncher {
             let reply = await (resumed ?? PendingReply("cont", on: qmp, timeout: .seconds(10))).value
             if case .failure(let error) = reply {
                 await guest.destroy()
-                throw APIError(.operationFailed, "cannot start CPUs of domain '\(domain.name)': \(error)")
+                throw RuntimeError(.operationFailed, "cannot start CPUs of domain '\(domain.name)': \(error)", cause: error)
             }
             phase("cont")
         }

@@ -1,5 +1,5 @@
 import SystemPackage
-import VirtKitAPI
+import VirtKitModel
 import VirtKitDomain
 import VirtKitGuestAgent
 import VirtKitQEMU
@@ -7,7 +7,7 @@ import VirtKitQEMU
 /// Consoles, channels, logs and the guest agent: what the console brokers of running guests serve.
 extension Hypervisor {
     /// The chardevs virtkitd serves for running guest `name`, with their client sockets.
-    public func chardevs(name: String) async throws(APIError) -> [ChardevInfo] {
+    public func chardevs(name: String) async throws(RuntimeError) -> [ChardevInfo] {
         let guest = try running(name)
         guard let brokers = await guest.brokers else { return [] }
         let status = guest.snapshot
@@ -32,7 +32,7 @@ extension Hypervisor {
 
     /// The client socket of console `device` (nil: the default console) of running guest
     /// `name` in `mode`, with libvirt's errors for a device that is not there or not served.
-    public func consoleSocket(name: String, device: String?, mode: ConsoleMode) async throws(APIError) -> FilePath {
+    public func consoleSocket(name: String, device: String?, mode: ConsoleMode) async throws(RuntimeError) -> FilePath {
         let guest = try running(name)
         guard let brokers = await guest.brokers, let entry = brokers.entry(named: device) else {
             throw notServed(guest.domain, name: name, device: device, what: "character device")
@@ -42,7 +42,7 @@ extension Hypervisor {
     }
 
     /// The read-write client socket of the virtio channel named `target` (or with that alias).
-    public func channelSocket(name: String, target: String) async throws(APIError) -> FilePath {
+    public func channelSocket(name: String, target: String) async throws(RuntimeError) -> FilePath {
         let guest = try running(name)
         guard let brokers = await guest.brokers, let entry = brokers.entry(named: target),
               entry.record.role == "channel" || entry.record.role == "guestfwd" else {
@@ -53,7 +53,7 @@ extension Hypervisor {
     }
 
     /// The log of chardev `device` of domain `name` (running or not), or its QEMU log for nil.
-    public func logPath(name: String, device: String?) throws(APIError) -> FilePath {
+    public func logPath(name: String, device: String?) throws(RuntimeError) -> FilePath {
         let record = try lookup(name)
         guard let device else { return layout.logPath(name) }
         let builder = QEMUCommandLineBuilder(paths: launcher.paths(id: 0, name: name), mode: .start(firstFD: 3))
@@ -63,30 +63,31 @@ extension Hypervisor {
             throw notServed(record.domain, name: name, device: device, what: "character device")
         }
         guard let log = chardev.log else {
-            throw APIError(.operationInvalid, "Requested operation is not valid: character device \(device) is not logged")
+            throw RuntimeError(.operationInvalid, "Requested operation is not valid: character device \(device) is not logged")
         }
         return FilePath(log)
     }
 
-    /// virsh qemu-agent-command.
-    public func agentCommand(name: String, request: AgentCommandRequest) async throws(APIError) -> String {
-        try await running(name).agentCommand(json: request.command, timeout: GuestAgent.Client.Timeout(libvirt: request.timeout))
+    /// virsh qemu-agent-command: `command` as JSON text; `timeout` in libvirt's terms (-2 blocks,
+    /// -1 the default, 0 does not wait, N seconds).
+    public func agentCommand(name: String, command: String, timeout: Int) async throws(RuntimeError) -> String {
+        try await running(name).agentCommand(json: command, timeout: GuestAgent.Client.Timeout(libvirt: timeout))
     }
 
     /// virsh attach-device (live): one chardev device hot-plugged into running guest `name`.
-    public func attachDevice(name: String, xml: String) async throws(APIError) {
+    public func attachDevice(name: String, xml: String) async throws(RuntimeError) {
         try await running(name).attachDevice(xml: xml, settings: consoleSettings)
     }
 
     /// virsh detach-device (live).
-    public func detachDevice(name: String, xml: String) async throws(APIError) {
+    public func detachDevice(name: String, xml: String) async throws(RuntimeError) {
         try await running(name).detachDevice(xml: xml)
     }
 
     /// libvirt's error for a device name that is unknown, or known but not served by virtkitd.
-    func notServed(_ domain: Domain, name: String, device: String?, what: String) -> APIError {
+    func notServed(_ domain: Domain, name: String, device: String?, what: String) -> RuntimeError {
         guard let device else {
-            return APIError(.operationFailed, "operation failed: domain '\(name)' has no console virtkitd serves (a pty or a bind-mode unix source)")
+            return RuntimeError(.operationFailed, "operation failed: domain '\(name)' has no console virtkitd serves (a pty or a bind-mode unix source)")
         }
         let known = QEMUCommandLineBuilder.aliasedChardevs(domain.devices).contains { entry in
             if entry.alias == device { return true }
@@ -94,9 +95,9 @@ extension Hypervisor {
             return false
         }
         if known {
-            return APIError(.operationFailed,
+            return RuntimeError(.operationFailed,
                             "operation failed: \(what) \(device) is not served by virtkitd: only pty and bind-mode unix sources are")
         }
-        return APIError(.internalError, "internal error: cannot find \(what) \(device)")
+        return RuntimeError(.internalError, "internal error: cannot find \(what) \(device)")
     }
 }

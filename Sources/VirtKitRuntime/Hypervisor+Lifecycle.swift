@@ -1,4 +1,4 @@
-import VirtKitAPI
+import VirtKitModel
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,13 +6,13 @@ import VirtKitDomain
 
 extension Hypervisor {
     /// `virsh start [--paused]`.
-    public func start(name: String, paused: Bool) async throws(APIError) -> DomainSummary {
+    public func start(name: String, paused: Bool) async throws(RuntimeError) -> DomainSummary {
         let began = ContinuousClock.now
         logger.debug("start requested", metadata: ["domain": "\(name)", "epoch-us": "\(Self.epochMicroseconds())"])
         let record = try lookup(name)
         switch record.lifecycle {
         case .running, .starting:
-            throw APIError(.operationInvalid, "Requested operation is not valid: domain is already running")
+            throw RuntimeError(.operationInvalid, "Requested operation is not valid: domain is already running")
         case .shutoff:
             break
         }
@@ -38,15 +38,15 @@ extension Hypervisor {
     /// `virsh shutdown`: ACPI power button (or the guest agent), then the rest of the stop
     /// ladder after the timeout. With `wait` false it answers once the request is sent and the
     /// ladder goes on in the daemon.
-    public func shutdown(name: String, request: ShutdownRequest) async throws(APIError) -> DomainSummary {
+    public func shutdown(name: String, options: ShutdownOptions) async throws(RuntimeError) -> DomainSummary {
         let guest = try running(name)
-        if request.mode == .agent {
+        if options.mode == .agent {
             try await guest.agentShutdown()
         } else {
             await guest.pressPowerButton()
         }
-        let timeout = Duration.milliseconds(Int64(max(request.timeoutSeconds, 0) * 1000))
-        if request.wait {
+        let timeout = Duration.milliseconds(Int64(max(options.timeoutSeconds, 0) * 1000))
+        if options.wait {
             await guest.finishShutdown(timeout: timeout)
             _ = await guest.waitForExit(timeout: nil)
         } else {
@@ -57,32 +57,32 @@ extension Hypervisor {
     }
 
     /// `virsh destroy`: quit, SIGTERM, SIGKILL; returns once QEMU is gone and cleaned up.
-    public func destroy(name: String) async throws(APIError) -> DomainSummary {
+    public func destroy(name: String) async throws(RuntimeError) -> DomainSummary {
         let guest = try running(name)
         await guest.destroy()
         _ = await guest.waitForExit(timeout: .seconds(30))
         return summary(name)
     }
 
-    public func reboot(name: String) async throws(APIError) -> DomainSummary {
+    public func reboot(name: String) async throws(RuntimeError) -> DomainSummary {
         try await running(name).reboot()
         return summary(name)
     }
 
-    public func suspend(name: String) async throws(APIError) -> DomainSummary {
+    public func suspend(name: String) async throws(RuntimeError) -> DomainSummary {
         try await running(name).suspend()
         return summary(name)
     }
 
-    public func resume(name: String) async throws(APIError) -> DomainSummary {
+    public func resume(name: String) async throws(RuntimeError) -> DomainSummary {
         try await running(name).resume()
         return summary(name)
     }
 
-    func running(_ name: String) throws(APIError) -> RunningGuest {
+    func running(_ name: String) throws(RuntimeError) -> RunningGuest {
         let record = try lookup(name)
         guard case .running(let guest) = record.lifecycle else {
-            throw APIError(.operationInvalid, "Requested operation is not valid: domain is not running")
+            throw RuntimeError(.operationInvalid, "Requested operation is not valid: domain is not running")
         }
         return guest
     }

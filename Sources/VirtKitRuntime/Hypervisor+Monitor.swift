@@ -1,12 +1,12 @@
-import VirtKitAPI
+import VirtKitModel
 import VirtKitMonitor
 
 extension Hypervisor {
     /// Where the monitor channels of running guest `name` listen.
-    public func monitorInfo(name: String) async throws(APIError) -> MonitorInfo {
+    public func monitorInfo(name: String) async throws(RuntimeError) -> MonitorInfo {
         let guest = try running(name)
         guard let served = await guest.monitorEndpoints() else {
-            throw APIError(.operationFailed, "operation failed: the monitor channels of domain '\(name)' are not available (see its log)")
+            throw RuntimeError(.operationFailed, "operation failed: the monitor channels of domain '\(name)' are not available (see its log)")
         }
         var info = MonitorInfo(interactiveSocket: nil, commandSocket: nil, monitorPort: nil, commandPort: nil,
                                tcpAddresses: [], tcpDisabledReason: served.disabledReason)

@@ -1,6 +1,6 @@
 import Foundation
 import SystemPackage
-import VirtKitAPI
+import VirtKitModel
 import VirtKitDomain
 import VirtKitHost
 #if canImport(Glibc)
@@ -12,33 +12,33 @@ extension Hypervisor {
 
     /// `virsh define`: validates, refuses a clash of name or uuid with another domain, saves the
     /// normalised XML. Redefining a domain (same name and uuid) replaces its inactive definition.
-    public func define(xml: String) throws(APIError) -> DomainSummary {
+    public func define(xml: String) throws(RuntimeError) -> DomainSummary {
         let domain: Domain
         do {
             domain = try DomainParser.define(xml: xml)
         } catch {
-            throw APIError(error.code == .xmlError || error.code == .xmlDetail ? .xmlError : .configUnsupported,
+            throw RuntimeError(error.code == .xmlError || error.code == .xmlDetail ? .xmlError : .configUnsupported,
                            error.message)
         }
         try Self.checkName(domain.name)
         if let existing = records[domain.name], existing.domain.uuid != domain.uuid {
-            throw APIError(.domainExists,
+            throw RuntimeError(.domainExists,
                            "operation failed: domain '\(domain.name)' already exists with uuid \(existing.domain.uuid)")
         }
         if let other = records.values.first(where: { $0.domain.uuid == domain.uuid && $0.domain.name != domain.name }) {
-            throw APIError(.domainExists,
+            throw RuntimeError(.domainExists,
                            "operation failed: domain '\(other.domain.name)' is already defined with uuid \(domain.uuid)")
         }
         // Generated socket paths must fit sockaddr_un for any id this daemon will hand out.
         let worstID = max(nextID, 99_999)
         if let (path, length) = launcher.overlongGeneratedPaths(domain, id: worstID).first {
-            throw APIError(.configUnsupported,
+            throw RuntimeError(.configUnsupported,
                            "generated UNIX socket path '\(path)' is \(length) bytes, more than the \(UnixSocket.maximumDirectPathLength) a socket path can hold; use a shorter run directory or channel name")
         }
         do {
             try AtomicFile.write(DomainFormatter.format(domain), to: layout.definitionPath(domain.name))
         } catch {
-            throw APIError(.systemError, error.description)
+            throw RuntimeError(.systemError, error.description)
         }
         if var record = records[domain.name] {
             record.domain = domain
@@ -51,7 +51,7 @@ extension Hypervisor {
     }
 
     /// `virsh undefine`: a running domain becomes transient and goes away when it stops.
-    public func undefine(name: String) throws(APIError) {
+    public func undefine(name: String) throws(RuntimeError) {
         let record = try lookup(name)
         unlink(layout.definitionPath(name).string)
         if case .shutoff = record.lifecycle {
@@ -62,21 +62,21 @@ extension Hypervisor {
     }
 
     /// libvirt refuses '/' in names; VirtKit also refuses what cannot be a file name.
-    static func checkName(_ name: String) throws(APIError) {
+    static func checkName(_ name: String) throws(RuntimeError) {
         if name.contains("/") {
-            throw APIError(.xmlError, "XML error: name \(name) cannot contain '/'")
+            throw RuntimeError(.xmlError, "XML error: name \(name) cannot contain '/'")
         }
         if name.isEmpty || name == "." || name == ".." || name.hasPrefix(".") || name.utf8.count > 200
             || name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
-            throw APIError(.xmlError, "XML error: domain name '\(name)' is not usable as a file name (empty, leading '.', control characters or over 200 bytes)")
+            throw RuntimeError(.xmlError, "XML error: domain name '\(name)' is not usable as a file name (empty, leading '.', control characters or over 200 bytes)")
         }
     }
 
     // MARK: - Queries
 
-    func lookup(_ name: String) throws(APIError) -> Record {
+    func lookup(_ name: String) throws(RuntimeError) -> Record {
         guard let record = records[name] else {
-            throw APIError(.noDomain, "Domain not found: no domain with matching name '\(name)'")
+            throw RuntimeError(.noDomain, "Domain not found: no domain with matching name '\(name)'")
         }
         return record
     }
@@ -107,12 +107,12 @@ extension Hypervisor {
         return all ? active + inactive : active
     }
 
-    public func state(name: String) throws(APIError) -> DomainSummary {
+    public func state(name: String) throws(RuntimeError) -> DomainSummary {
         _ = try lookup(name)
         return summary(name)
     }
 
-    public func info(name: String) throws(APIError) -> DomainInfo {
+    public func info(name: String) throws(RuntimeError) -> DomainInfo {
         let record = try lookup(name)
         var pid: Int32?
         var accelerator: String?
@@ -134,7 +134,7 @@ extension Hypervisor {
 
     /// `virsh dumpxml [--inactive]`: the live XML carries the runtime id, pty paths, generated
     /// socket paths and channel states.
-    public func xml(name: String, inactive: Bool) throws(APIError) -> String {
+    public func xml(name: String, inactive: Bool) throws(RuntimeError) -> String {
         let record = try lookup(name)
         guard !inactive, case .running(let guest) = record.lifecycle else {
             return DomainFormatter.format(record.domain)

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import SystemPackage
-import VirtKitAPI
+import VirtKitModel
 import VirtKitDomain
 import VirtKitHost
 import VirtKitMonitor
@@ -65,7 +65,7 @@ public actor Hypervisor {
 
     /// Loads every saved definition and re-attaches to every guest still running; the status of
     /// guests that are gone is cleaned up and they are marked shut off.
-    public func load() async throws(APIError) {
+    public func load() async throws(RuntimeError) {
         do {
             for directory in [layout.stateDirectory, layout.definitionsDirectory, layout.runDirectory,
                               layout.statusDirectory, layout.guestsDirectory, layout.logDirectory] {
@@ -77,7 +77,7 @@ public actor Hypervisor {
                 }
             }
         } catch {
-            throw APIError(.systemError, error.description)
+            throw RuntimeError(.systemError, error.description)
         }
         for file in Self.list(layout.definitionsDirectory) where file.hasSuffix(".xml") {
             let path = layout.definitionsDirectory.appending(file)
@@ -160,9 +160,9 @@ public actor Hypervisor {
 
     /// Where a newly started guest's monitor listens on TCP: its metadata's port, else the next
     /// of monitor.conf's base (one more per running guest, ports in use skipped), or not at all.
-    func monitorPlan(for domain: Domain) throws(APIError) -> MonitorServer.TCPPlan {
+    func monitorPlan(for domain: Domain) throws(RuntimeError) -> MonitorServer.TCPPlan {
         let own: VirtKitMonitorSettings?
-        do { own = try domain.virtkitMonitor } catch { throw APIError(.configUnsupported, error.message) }
+        do { own = try domain.virtkitMonitor } catch { throw RuntimeError(.configUnsupported, error.message) }
         if own?.tcp == false || (own?.tcp == nil && !monitorSettings.tcp) { return .disabled }
         if let port = own?.port { return .fixed(monitorPort: port) }
         let running = records.values.filter { if case .running = $0.lifecycle { return true } else { return false } }.count

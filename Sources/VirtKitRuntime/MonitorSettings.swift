@@ -1,5 +1,5 @@
 import SystemPackage
-import VirtKitAPI
+import VirtKitModel
 import VirtKitHost
 
 /// The daemon's `monitor.conf` (in its configuration directory), qemu-init's knobs:
@@ -26,11 +26,11 @@ public struct MonitorSettings: Sendable, Equatable {
     }
 
     /// Reads `path`; defaults when it does not exist; an error naming file, line and value otherwise.
-    public static func load(_ path: FilePath) throws(APIError) -> MonitorSettings {
+    public static func load(_ path: FilePath) throws(RuntimeError) -> MonitorSettings {
         try ConfFile.load(path, default: MonitorSettings(), parse: parse)
     }
 
-    public static func parse(_ text: String, file: String) throws(APIError) -> MonitorSettings {
+    public static func parse(_ text: String, file: String) throws(RuntimeError) -> MonitorSettings {
         var settings = MonitorSettings()
         for entry in try ConfFile.entries(text, file: file) {
             switch entry.key {
@@ -57,34 +57,34 @@ enum ConfFile {
         /// `file:line`.
         let location: String
 
-        func integer(in range: ClosedRange<Int>, _ what: String) throws(APIError) -> Int {
+        func integer(in range: ClosedRange<Int>, _ what: String) throws(RuntimeError) -> Int {
             guard let number = Int(value), range.contains(number) else {
-                throw APIError(.configUnsupported, "\(location): \(key) must be \(what), got '\(value)'")
+                throw RuntimeError(.configUnsupported, "\(location): \(key) must be \(what), got '\(value)'")
             }
             return number
         }
 
-        func boolean() throws(APIError) -> Bool {
+        func boolean() throws(RuntimeError) -> Bool {
             switch value {
             case "yes", "on", "1", "true": return true
             case "no", "off", "0", "false": return false
-            default: throw APIError(.configUnsupported, "\(location): \(key) must be yes or no, got '\(value)'")
+            default: throw RuntimeError(.configUnsupported, "\(location): \(key) must be yes or no, got '\(value)'")
             }
         }
 
-        func unknown(known: String) -> APIError {
-            APIError(.configUnsupported, "\(location): unknown setting '\(key)' (known: \(known))")
+        func unknown(known: String) -> RuntimeError {
+            RuntimeError(.configUnsupported, "\(location): unknown setting '\(key)' (known: \(known))")
         }
     }
 
     /// The settings in the file at `path`, `fallback` when there is none.
     static func load<Settings>(_ path: FilePath, default fallback: Settings,
-                               parse: (String, String) throws(APIError) -> Settings) throws(APIError) -> Settings {
+                               parse: (String, String) throws(RuntimeError) -> Settings) throws(RuntimeError) -> Settings {
         guard let bytes = AtomicFile.read(path) else { return fallback }
         return try parse(String(decoding: bytes, as: UTF8.self), path.string)
     }
 
-    static func entries(_ text: String, file: String) throws(APIError) -> [Entry] {
+    static func entries(_ text: String, file: String) throws(RuntimeError) -> [Entry] {
         var entries: [Entry] = []
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
@@ -93,7 +93,7 @@ enum ConfFile {
             let location = "\(file):\(index + 1)"
             let parts = trimmed.split(separator: "=", maxSplits: 1).map { $0.trimmingSpaces }
             guard parts.count == 2 else {
-                throw APIError(.configUnsupported, "\(location): expected 'key = value', got '\(trimmed)'")
+                throw RuntimeError(.configUnsupported, "\(location): expected 'key = value', got '\(trimmed)'")
             }
             entries.append(Entry(key: parts[0], value: parts[1].trimmingCharacters(quotes: true), location: location))
         }

@@ -1,5 +1,5 @@
 import SystemPackage
-import VirtKitAPI
+import VirtKitModel
 import VirtKitBroker
 import VirtKitGuestAgent
 #if canImport(Glibc)
@@ -20,17 +20,17 @@ extension RunningGuest {
 
     /// Runs one agent command given as JSON text and returns the agent's reply object as JSON
     /// (virsh qemu-agent-command), empty when no reply is waited for.
-    public func agentCommand(json: String, timeout: GuestAgent.Client.Timeout) async throws(APIError) -> String {
+    public func agentCommand(json: String, timeout: GuestAgent.Client.Timeout) async throws(RuntimeError) -> String {
         let client = try await agent()
         do {
             return try await client.executeRaw(json: json, timeout: timeout)
         } catch {
-            throw Self.apiError(error)
+            throw Self.runtimeError(error)
         }
     }
 
     /// Asks the agent to power the guest off (`guest-shutdown`, mode powerdown).
-    public func agentShutdown() async throws(APIError) {
+    public func agentShutdown() async throws(RuntimeError) {
         let client = try await agent()
         let marked = snapshot.stopping == nil
         if marked { update { $0.stopping = .shutdown } }
@@ -40,23 +40,23 @@ extension RunningGuest {
             // The guest went down before the grace period for an error was over: it worked.
         } catch {
             if marked { update { $0.stopping = nil } }
-            throw Self.apiError(error)
+            throw Self.runtimeError(error)
         }
     }
 
     /// The agent client, over a socket pair whose other end the agent channel's broker serves
     /// as a forcing read-write client (virtkitd takes the pen, as libvirt holds the channel).
     /// The channel must be open in the guest: otherwise libvirt's "not connected".
-    func agent() async throws(APIError) -> GuestAgent.Client {
+    func agent() async throws(RuntimeError) -> GuestAgent.Client {
         guard let entry = brokers?.entries.first(where: { $0.record.targetName == Self.agentChannel }) else {
-            throw APIError(.argumentUnsupported, "argument unsupported: QEMU guest agent is not configured")
+            throw RuntimeError(.argumentUnsupported, "argument unsupported: QEMU guest agent is not configured")
         }
         if agentConnected != true { await refreshChannelStates() }
-        guard agentConnected == true else { throw Self.apiError(.notConnected) }
+        guard agentConnected == true else { throw Self.runtimeError(.notConnected) }
         if let agentClient, agentClient.isConnected { return agentClient }
         var pair: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
-            throw APIError(.systemError, "cannot create a socket pair for the guest agent: \(Errno(rawValue: errno))")
+            throw RuntimeError(.systemError, "cannot create a socket pair for the guest agent: \(Errno(rawValue: errno))")
         }
         let broker = entry.broker
         let served = FileDescriptor(rawValue: pair[0])
@@ -67,15 +67,15 @@ extension RunningGuest {
             agentClient = client
             return client
         } catch {
-            throw Self.apiError(error)
+            throw Self.runtimeError(error)
         }
     }
 
-    static func apiError(_ error: GuestAgent.Error) -> APIError {
+    static func runtimeError(_ error: GuestAgent.Error) -> RuntimeError {
         switch error {
-        case .notConnected, .timedOut, .disconnected: APIError(.agentUnresponsive, error.description)
-        case .commandFailed: APIError(.internalError, error.description)
-        case .malformed: APIError(.invalidArgument, error.description)
+        case .notConnected, .timedOut, .disconnected: RuntimeError(.agentUnresponsive, error.description, cause: error)
+        case .commandFailed: RuntimeError(.internalError, error.description, cause: error)
+        case .malformed: RuntimeError(.invalidArgument, error.description, cause: error)
         }
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import SystemPackage
-import VirtKitAPI
+import VirtKitModel
 import VirtKitDomain
 import VirtKitHost
 import VirtKitQEMU
@@ -22,39 +22,39 @@ extension RunningGuest {
 
     /// Reads one `<serial>`, `<console>` or `<channel>` element as `define` would read it in
     /// this domain (defaults, addresses, alias).
-    func plan(deviceXML: String) throws(APIError) -> DevicePlan {
+    func plan(deviceXML: String) throws(RuntimeError) -> DevicePlan {
         let current = domain
         let text = DomainFormatter.format(current)
         guard let range = text.range(of: "</devices>", options: .backwards) else {
-            throw APIError(.internalError, "internal error: the live definition has no <devices>")
+            throw RuntimeError(.internalError, "internal error: the live definition has no <devices>")
         }
         let merged = text.replacingCharacters(in: range, with: deviceXML.trimmingCharacters(in: .whitespacesAndNewlines) + "\n  </devices>")
         let next: Domain
         do {
             next = try DomainParser.define(xml: merged)
         } catch {
-            throw APIError(.xmlError, error.message)
+            throw RuntimeError(.xmlError, error.message)
         }
         let before = Set(QEMUCommandLineBuilder.aliasedChardevs(current.devices).map(\.alias))
         let added = QEMUCommandLineBuilder.aliasedChardevs(next.devices).filter { !before.contains($0.alias) }
         guard added.count == 1, let device = added.first,
               next.devices.disks.count == current.devices.disks.count,
               next.devices.interfaces.count == current.devices.interfaces.count else {
-            throw APIError(.configUnsupported,
+            throw RuntimeError(.configUnsupported,
                            "unsupported configuration: attach-device and detach-device take one <serial>, <console> or <channel> element with a chardev of its own")
         }
         guard next.devices.controllers.count == current.devices.controllers.count else {
-            throw APIError(.configUnsupported,
+            throw RuntimeError(.configUnsupported,
                            "unsupported configuration: the device needs a controller the guest does not have, and controllers cannot be hot-plugged")
         }
         return DevicePlan(domain: next, kind: device.kind, alias: device.alias, chardev: device.chardev)
     }
 
     /// Hot-plugs the device; on any failure what was added is taken away again.
-    func attachDevice(xml: String, settings: ConsoleSettings) async throws(APIError) {
+    func attachDevice(xml: String, settings: ConsoleSettings) async throws(RuntimeError) {
         let plan = try plan(deviceXML: xml)
         if case .guestfwd = plan.chardev.target {
-            throw APIError(.configUnsupported,
+            throw RuntimeError(.configUnsupported,
                            "unsupported configuration: a guestfwd channel cannot be hot-plugged: QEMU adds guestfwd rules only with a new user netdev, which no NIC of the guest reaches")
         }
         let status = snapshot
@@ -70,14 +70,14 @@ extension RunningGuest {
             deviceJSON = try QEMUCommandLineBuilder.hotplugDevice(plan.chardev, alias: plan.alias, domain: plan.domain)
             backend = try Self.backend(plan.chardev, peerSocket: record?.peerSocket)
         } catch {
-            throw APIError(.configUnsupported, error.message)
+            throw RuntimeError(.configUnsupported, error.message)
         }
 
         // The domain's socket path first: a path in use fails before QEMU is touched.
         var listening: FileDescriptor?
         if let path = record?.path {
             do { listening = try UnixSocket.listen(at: FilePath(path), mode: [.ownerReadWrite]) } catch {
-                throw APIError(.operationFailed, "operation failed: \(error)")
+                throw RuntimeError(.operationFailed, "operation failed: \(error)", cause: error)
             }
         }
         var added = false
@@ -105,7 +105,7 @@ extension RunningGuest {
             _ = try await qmp.execute("device_add", arguments: try QMP.Value(json: deviceJSON))
         } catch {
             await undo()
-            throw APIError(.operationFailed, "operation failed: cannot attach device \(plan.alias): \(error)")
+            throw RuntimeError(.operationFailed, "operation failed: cannot attach device \(plan.alias): \(error)", cause: error)
         }
         setLiveDomain(plan.domain)
         if let entry, let brokers { setBrokers(brokers.adding(entry)) }
@@ -121,7 +121,7 @@ extension RunningGuest {
     }
 
     /// Hot-unplugs the device the XML names (by its alias, else by kind, target and source).
-    func detachDevice(xml: String) async throws(APIError) {
+    func detachDevice(xml: String) async throws(RuntimeError) {
         let plan = try plan(deviceXML: xml)
         let current = domain
         let candidates = QEMUCommandLineBuilder.aliasedChardevs(current.devices).filter { $0.kind == plan.kind }
@@ -135,18 +135,18 @@ extension RunningGuest {
             }
         }
         guard let found else {
-            throw APIError(.operationFailed, "operation failed: matching device not found")
+            throw RuntimeError(.operationFailed, "operation failed: matching device not found")
         }
         let alias = found.alias
         let events = qmp.events()
         do {
             _ = try await qmp.execute("device_del", arguments: .object(["id": .string(alias)]))
         } catch {
-            throw APIError(.operationFailed, "operation failed: cannot detach device \(alias): \(error)")
+            throw RuntimeError(.operationFailed, "operation failed: cannot detach device \(alias): \(error)", cause: error)
         }
         let deleted = await Self.waitForDeletion(of: alias, events: events, timeout: .seconds(15))
         guard deleted else {
-            throw APIError(.operationTimeout, "operation timed out: the guest did not release device \(alias) within 15 s")
+            throw RuntimeError(.operationTimeout, "operation timed out: the guest did not release device \(alias) within 15 s")
         }
         if let entry = brokers?.entries.first(where: { $0.record.alias == alias }) {
             await GuestBrokers.stop(entry, guestDirectory: snapshot.guestDirectory)

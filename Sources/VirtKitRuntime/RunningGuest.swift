@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import SystemPackage
-import VirtKitAPI
+import VirtKitModel
 import VirtKitDomain
 import VirtKitGuestAgent
 import VirtKitHost
@@ -279,26 +279,26 @@ public actor RunningGuest {
     }
 
     /// libvirt's default reboot for QEMU: power button, and the SHUTDOWN that follows resets.
-    public func reboot() async throws(APIError) {
+    public func reboot() async throws(RuntimeError) {
         rebootPending = true
         do {
             try await qmp.systemPowerdown(timeout: .seconds(5))
         } catch {
             rebootPending = false
-            throw APIError(.operationFailed, "cannot reboot domain '\(domain.name)': \(error)")
+            throw RuntimeError(.operationFailed, "cannot reboot domain '\(domain.name)': \(error)", cause: error)
         }
     }
 
-    public func suspend() async throws(APIError) {
+    public func suspend() async throws(RuntimeError) {
         do { try await qmp.stop(timeout: .seconds(10)) } catch {
-            throw APIError(.operationFailed, "cannot suspend domain '\(domain.name)': \(error)")
+            throw RuntimeError(.operationFailed, "cannot suspend domain '\(domain.name)': \(error)", cause: error)
         }
         update { $0.paused = true }
     }
 
-    public func resume() async throws(APIError) {
+    public func resume() async throws(RuntimeError) {
         do { try await qmp.cont(timeout: .seconds(10)) } catch {
-            throw APIError(.operationFailed, "cannot resume domain '\(domain.name)': \(error)")
+            throw RuntimeError(.operationFailed, "cannot resume domain '\(domain.name)': \(error)", cause: error)
         }
         update { $0.paused = false }
     }

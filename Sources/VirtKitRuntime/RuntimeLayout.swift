@@ -1,6 +1,6 @@
 import Foundation
 import SystemPackage
-import VirtKitAPI
+import VirtKitModel
 
 /// Where a daemon keeps its files. Two modes as libvirt has them, plus explicit directories so
 /// several daemons can run side by side (the tests do).
@@ -34,8 +34,8 @@ public struct RuntimeLayout: Sendable, Equatable {
 
     public static let system = RuntimeLayout(
         mode: .system, configDirectory: "/etc/virtkit", stateDirectory: "/var/lib/virtkit",
-        runDirectory: "/run/virtkit", logDirectory: "/var/log/virtkit/qemu",
-        socketPath: FilePath(DaemonAddress.systemSocketPath))
+        runDirectory: FilePath(RunLocation.systemDirectory), logDirectory: "/var/log/virtkit/qemu",
+        socketPath: FilePath(RunLocation.systemDirectory).appending(RunLocation.socketName))
 
     /// The session layout of the current user, from the XDG variables (with their defaults).
     public static func session(environment: [String: String] = ProcessInfo.processInfo.environment) -> RuntimeLayout {
@@ -44,14 +44,14 @@ public struct RuntimeLayout: Sendable, Equatable {
             if let value = environment[name], value.hasPrefix("/") { return FilePath(value) }
             return home.appending(fallback)
         }
-        let run = FilePath(DaemonAddress.sessionRunDirectory(environment: environment))
+        let run = FilePath(RunLocation.sessionDirectory(environment: environment))
         return RuntimeLayout(
             mode: .session,
             configDirectory: xdg("XDG_CONFIG_HOME", ".config").appending("virtkit"),
             stateDirectory: xdg("XDG_DATA_HOME", ".local/share").appending("virtkit"),
             runDirectory: run,
             logDirectory: xdg("XDG_STATE_HOME", ".local/state").appending("virtkit/log"),
-            socketPath: run.appending("virtkitd.sock"))
+            socketPath: run.appending(RunLocation.socketName))
     }
 
     /// Saved definitions: one normalised domain XML a domain.

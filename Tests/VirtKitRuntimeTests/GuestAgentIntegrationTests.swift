@@ -31,9 +31,9 @@ struct GuestAgentIntegrationTests {
         // The CPUs never ran: qemu-ga has not opened its port. libvirt's "not connected", not a
         // timeout (whose message differs): nothing was sent into the closed port.
         let early = await Self.agentError(hypervisor, "agent", #"{"execute":"guest-ping"}"#)
-        #expect(early == APIError(.agentUnresponsive, Self.notConnected), "\(String(describing: early))")
-        await #expect(throws: APIError(.agentUnresponsive, Self.notConnected)) {
-            try await hypervisor.shutdown(name: "agent", request: ShutdownRequest(mode: .agent, timeoutSeconds: 30, wait: true))
+        #expect(early == RuntimeError(.agentUnresponsive, Self.notConnected), "\(String(describing: early))")
+        await #expect(throws: RuntimeError(.agentUnresponsive, Self.notConnected)) {
+            try await hypervisor.shutdown(name: "agent", options: ShutdownRequest(mode: .agent, timeoutSeconds: 30, wait: true))
         }
         #expect(try await hypervisor.state(name: "agent").state == .paused, "a refused agent shutdown changes nothing")
 
@@ -60,7 +60,7 @@ struct GuestAgentIntegrationTests {
         let begin = clock.now
         let frozen = await Self.agentError(hypervisor, "agent", #"{"execute":"guest-ping"}"#, timeout: 1)
         #expect(clock.now - begin >= .milliseconds(900), "the agent was waited for")
-        #expect(frozen == APIError(.agentUnresponsive, Self.timedOut), "\(String(describing: frozen))")
+        #expect(frozen == RuntimeError(.agentUnresponsive, Self.timedOut), "\(String(describing: frozen))")
         // After resume the late reply to that ping is dropped by the resync: guest-info gets
         // its own reply, not the stale `{"return":{}}`.
         _ = try await hypervisor.resume(name: "agent")
@@ -71,7 +71,7 @@ struct GuestAgentIntegrationTests {
         // guest-shutdown: qemu-ga runs the guest's /sbin/shutdown, which says so on the console,
         // and the guest powers off by itself (a shutdown, not a crash or the ladder's destroy).
         let stopped = try await hypervisor.shutdown(name: "agent",
-                                                    request: ShutdownRequest(mode: .agent, timeoutSeconds: 30, wait: true))
+                                                    options: ShutdownOptions(mode: .agent, timeoutSeconds: 30, wait: true))
         #expect(stopped.state == .shutoff)
         #expect(stopped.reason == .shutdown)
         #expect(await serial.waitFor("virtkit-guest: poweroff", timeout: 10), "serial: \(serial.text)")
@@ -93,9 +93,9 @@ struct GuestAgentIntegrationTests {
         _ = try await hypervisor.define(xml: xml)
         _ = try await hypervisor.start(name: "noagent", paused: true)
         let error = await Self.agentError(hypervisor, "noagent", #"{"execute":"guest-ping"}"#)
-        #expect(error == APIError(.argumentUnsupported, Self.notConfigured), "\(String(describing: error))")
-        await #expect(throws: APIError(.argumentUnsupported, Self.notConfigured)) {
-            try await hypervisor.shutdown(name: "noagent", request: ShutdownRequest(mode: .agent, timeoutSeconds: 30, wait: true))
+        #expect(error == RuntimeError(.argumentUnsupported, Self.notConfigured), "\(String(describing: error))")
+        await #expect(throws: RuntimeError(.argumentUnsupported, Self.notConfigured)) {
+            try await hypervisor.shutdown(name: "noagent", options: ShutdownRequest(mode: .agent, timeoutSeconds: 30, wait: true))
         }
         #expect(try await hypervisor.state(name: "noagent").state == .paused)
         #expect(try await hypervisor.destroy(name: "noagent").state == .shutoff)
@@ -169,13 +169,13 @@ struct GuestAgentIntegrationTests {
 
     /// The agent's reply to `json`, as a JSON object.
     static func reply(_ hypervisor: Hypervisor, _ name: String, _ json: String, timeout: Int = -1) async throws -> [String: Any] {
-        try object(try await hypervisor.agentCommand(name: name, request: AgentCommandRequest(command: json, timeout: timeout)))
+        try object(try await hypervisor.agentCommand(name: name, command: json, timeout: timeout))
     }
 
     /// The error of an agent command, nil when it succeeded.
-    static func agentError(_ hypervisor: Hypervisor, _ name: String, _ json: String, timeout: Int = -1) async -> APIError? {
+    static func agentError(_ hypervisor: Hypervisor, _ name: String, _ json: String, timeout: Int = -1) async -> RuntimeError? {
         do {
-            _ = try await hypervisor.agentCommand(name: name, request: AgentCommandRequest(command: json, timeout: timeout))
+            _ = try await hypervisor.agentCommand(name: name, command: json, timeout: timeout)
             return nil
         } catch {
             return error

@@ -16,25 +16,25 @@ struct GuestFailureTests {
         let harness = try GuestHarness()
         defer { harness.cleanUp() }
         let hypervisor = try await harness.hypervisor()
-        let broken = await #expect(throws: APIError.self) { try await hypervisor.define(xml: "<domain type='qemu'><name>x</name>") }
+        let broken = await #expect(throws: RuntimeError.self) { try await hypervisor.define(xml: "<domain type='qemu'><name>x</name>") }
         #expect(broken?.code == .xmlError)
         let uuid = "6d7f1b2e-0000-4000-8000-000000000001"
         _ = try await hypervisor.define(xml: harness.domainXML(name: "one", uuid: uuid))
-        let sameName = await #expect(throws: APIError.self) {
+        let sameName = await #expect(throws: RuntimeError.self) {
             try await hypervisor.define(xml: harness.domainXML(name: "one", uuid: "6d7f1b2e-0000-4000-8000-000000000002"))
         }
         #expect(sameName?.message == "operation failed: domain 'one' already exists with uuid \(uuid)")
-        let sameUUID = await #expect(throws: APIError.self) {
+        let sameUUID = await #expect(throws: RuntimeError.self) {
             try await hypervisor.define(xml: harness.domainXML(name: "two", uuid: uuid))
         }
         #expect(sameUUID?.message == "operation failed: domain 'one' is already defined with uuid \(uuid)")
-        let slash = await #expect(throws: APIError.self) { try await hypervisor.define(xml: harness.domainXML(name: "a/b")) }
+        let slash = await #expect(throws: RuntimeError.self) { try await hypervisor.define(xml: harness.domainXML(name: "a/b")) }
         #expect(slash?.message.contains("cannot contain '/'") == true)
         // Redefining the same domain replaces it; the saved file survives a new hypervisor.
         _ = try await hypervisor.define(xml: harness.domainXML(name: "one", uuid: uuid))
         let again = try await harness.hypervisor()
         #expect(await again.list(all: true).map(\.name) == ["one"])
-        let missing = await #expect(throws: APIError.self) { try await again.start(name: "nope", paused: false) }
+        let missing = await #expect(throws: RuntimeError.self) { try await again.start(name: "nope", paused: false) }
         #expect(missing?.code == .noDomain)
         #expect(missing?.message == "Domain not found: no domain with matching name 'nope'")
     }
@@ -46,7 +46,7 @@ struct GuestFailureTests {
         let harness = try GuestHarness(runDirectory: long)
         defer { harness.cleanUp() }
         let hypervisor = try await harness.hypervisor()
-        let error = await #expect(throws: APIError.self) {
+        let error = await #expect(throws: RuntimeError.self) {
             try await hypervisor.define(xml: harness.domainXML(name: "a-rather-long-domain-name"))
         }
         let message = error?.message ?? ""
@@ -62,12 +62,12 @@ struct GuestFailureTests {
         let hypervisor = try await harness.hypervisor()
 
         _ = try await hypervisor.define(xml: harness.domainXML(name: "noemu", emulator: "/nonexistent/qemu-system-x86_64"))
-        let noEmulator = await #expect(throws: APIError.self) { try await hypervisor.start(name: "noemu", paused: false) }
+        let noEmulator = await #expect(throws: RuntimeError.self) { try await hypervisor.start(name: "noemu", paused: false) }
         #expect(noEmulator?.message.contains("/nonexistent/qemu-system-x86_64") == true)
 
         let uuid = UUID().uuidString.lowercased()
         _ = try await hypervisor.define(xml: harness.domainXML(name: "dies", uuid: uuid, kernel: "/nonexistent/vmlinux"))
-        let dies = await #expect(throws: APIError.self) { try await hypervisor.start(name: "dies", paused: false) }
+        let dies = await #expect(throws: RuntimeError.self) { try await hypervisor.start(name: "dies", paused: false) }
         // QEMU's own words from its stderr, after libvirt's.
         #expect(dies?.message.contains("process exited while connecting to monitor") == true, "\(dies?.message ?? "")")
         #expect(dies?.message.contains("/nonexistent/vmlinux") == true, "\(dies?.message ?? "")")
@@ -78,7 +78,7 @@ struct GuestFailureTests {
         let squatter = try UnixSocket.listen(at: busyPath)
         defer { try? squatter.close() }
         _ = try await hypervisor.define(xml: harness.domainXML(name: "busy", echoPath: busyPath.string))
-        let busy = await #expect(throws: APIError.self) { try await hypervisor.start(name: "busy", paused: false) }
+        let busy = await #expect(throws: RuntimeError.self) { try await hypervisor.start(name: "busy", paused: false) }
         #expect(busy?.message.contains(busyPath.string) == true, "\(busy?.message ?? "")")
         #expect(busy?.message.contains("in use") == true, "\(busy?.message ?? "")")
         #expect(harness.leftovers().isEmpty, "left: \(harness.leftovers())")

@@ -64,7 +64,7 @@ struct GuestLifecycleTests {
         // ACPI shutdown: the guest powers off within the timeout; nothing is left.
         let clock = ContinuousClock()
         let begin = clock.now
-        let stopped = try await hypervisor.shutdown(name: "boot", request: ShutdownRequest(timeoutSeconds: 30, wait: true))
+        let stopped = try await hypervisor.shutdown(name: "boot", options: ShutdownRequest(timeoutSeconds: 30, wait: true))
         #expect(clock.now - begin < .seconds(30), "powered off by the guest, not by the ladder")
         #expect(stopped.state == .shutoff)
         #expect(stopped.reason == .shutdown)
@@ -111,7 +111,7 @@ struct GuestLifecycleTests {
         _ = try await hypervisor.start(name: "pause", paused: false)
         #expect(try await hypervisor.suspend(name: "pause").state == .paused)
         #expect(try await hypervisor.resume(name: "pause").state == .running)
-        await #expect(throws: APIError.self) { try await hypervisor.start(name: "pause", paused: false) }
+        await #expect(throws: RuntimeError.self) { try await hypervisor.start(name: "pause", paused: false) }
         _ = try await hypervisor.suspend(name: "pause")
         #expect(try await hypervisor.destroy(name: "pause").state == .shutoff)
         #expect(harness.leftovers().isEmpty)

@@ -116,9 +116,9 @@ struct MonitorIntegrationTests {
         #expect(try MonitorSettings.parse("# c\nbase_port = 31000\ntcp = no\n", file: "m.conf") == MonitorSettings(basePort: 31000, tcp: false))
         #expect(try MonitorSettings.parse("allow_host_access = yes\n", file: "m.conf") == MonitorSettings(allowHostAccess: true))
         #expect(MonitorSettings().allowHostAccess == false)
-        let bad = #expect(throws: APIError.self) { try MonitorSettings.parse("base_port = 70000\n", file: "m.conf") }
+        let bad = #expect(throws: RuntimeError.self) { try MonitorSettings.parse("base_port = 70000\n", file: "m.conf") }
         #expect(bad?.message == "m.conf:1: base_port must be a port from 1 to 65435, got '70000'")
-        let unknown = #expect(throws: APIError.self) { try MonitorSettings.parse("\nport=1\n", file: "m.conf") }
+        let unknown = #expect(throws: RuntimeError.self) { try MonitorSettings.parse("\nport=1\n", file: "m.conf") }
         #expect(unknown?.message.hasPrefix("m.conf:2: unknown setting 'port'") == true)
 
         let harness = try GuestHarness()

@@ -42,37 +42,3 @@ public struct ChardevInfo: Codable, Sendable, Equatable {
         self.logBytesLost = logBytesLost
     }
 }
-
-/// How a console client attaches (`virtkit console --readonly/--force/--shared`).
-public enum ConsoleMode: String, Codable, Sendable, CaseIterable {
-    case readwrite, readonly, force, shared
-
-    /// The suffix of its client socket under the guest's `console/` directory.
-    public var socketSuffix: String {
-        switch self {
-        case .readwrite: ""
-        case .readonly: ".ro"
-        case .force: ".force"
-        case .shared: ".shared"
-        }
-    }
-}
-
-/// `POST /v1/domains/{name}/agent`: one guest agent command, virsh's qemu-agent-command.
-public struct AgentCommandRequest: Codable, Sendable, Equatable {
-    /// The command as JSON text, e.g. `{"execute":"guest-info"}`.
-    public var command: String
-    /// libvirt's timeout: -2 blocks, -1 the default (5 s), 0 does not wait, N seconds.
-    public var timeout: Int
-
-    public init(command: String, timeout: Int = -1) {
-        self.command = command
-        self.timeout = timeout
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        command = try container.decode(String.self, forKey: .command)
-        timeout = try container.decodeIfPresent(Int.self, forKey: .timeout) ?? -1
-    }
-}
