@@ -2,9 +2,15 @@
 # The README's main job: build the test guest, start a session virtkitd (unless one runs), define
 # and start the bundled demo domain (serial console on a pty, guest agent channel, echo channel),
 # show the console's log, two console clients at once, round trips through the echo channel and
-# the guest agent, then shut the guest down through the agent and leave nothing behind. Run `sudo Scripts/setup.sh && swift build` first.
+# the guest agent, then shut the guest down through the agent and leave nothing behind.
+# `--setup` first installs the packages (Scripts/setup.sh, as root) and builds; without it, run
+# `sudo Scripts/setup.sh && swift build` once before.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = --setup ]; then
+    bash Scripts/setup.sh
+    swift build
+fi
 BIN=${VIRTKIT_BIN:-.build/debug}
 for tool in "$BIN/virtkit" "$BIN/virtkitd"; do
     [ -x "$tool" ] || { echo "demo: $tool is missing: run 'swift build' first" >&2; exit 1; }

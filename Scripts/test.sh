@@ -1,0 +1,20 @@
+#!/bin/bash
+# The README's test command, and what CI runs: installs the packages (Scripts/setup.sh, as
+# root), then builds and runs every test (`swift test`; the suites that boot QEMU included).
+# The test output is also kept in a file: when a test fails, its failure lines (Swift Testing's
+# ✘ lines and the ↳ lines under them, XCTest's ": error:" lines) are printed again at the very
+# end, where a report that keeps only the tail of the output still shows them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash Scripts/setup.sh
+swift --version
+log=$(mktemp /tmp/virtkit-test.XXXXXX)
+status=0
+swift test 2>&1 | tee "$log" || status=$?
+if [ "$status" != 0 ]; then
+    echo
+    echo "=== swift test failed (exit $status); its failure lines again: ==="
+    grep -n -E '^(✘|↳)|: error: |Fatal error:|unexpected signal' "$log" | head -300 || true
+fi
+rm -f "$log"
+exit "$status"
