@@ -32,10 +32,14 @@ let package = Package(
         .target(name: "VirtKitDomain", dependencies: ["CLibXML2"]),
         // Pure leaf: Domain -> QEMU argv plus the plan of fds to pre-open. No sockets, no QEMU.
         .target(name: "VirtKitQEMU", dependencies: ["VirtKitDomain"]),
+        // Pure leaf: JSON values that keep their key order and exact integers, a strict parser
+        // and a compact writer: what QMP and the guest agent's protocol both speak.
+        .target(name: "VirtKitJSON"),
         // QEMU's JSON monitor protocol (QMP) over SwiftNIO: QMP.Client, QMP.Error, QMP.Event.
         .target(
             name: "VirtKitQMP",
             dependencies: [
+                "VirtKitJSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -69,7 +73,7 @@ let package = Package(
         .target(
             name: "VirtKitGuestAgent",
             dependencies: [
-                "VirtKitQMP",
+                "VirtKitJSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -170,6 +174,7 @@ let package = Package(
         // Golden files and cases live under Tests/Golden and Tests/ConformanceTests/Cases and are
         // found through #filePath, so every target can share them.
         .target(name: "VirtKitTestSupport", path: "Tests/Support"),
+        .testTarget(name: "VirtKitJSONTests", dependencies: ["VirtKitJSON"]),
         .testTarget(name: "VirtKitDomainTests", dependencies: ["VirtKitDomain", "VirtKitTestSupport"]),
         .testTarget(name: "VirtKitQEMUTests", dependencies: ["VirtKitQEMU", "VirtKitDomain", "VirtKitTestSupport"]),
         .testTarget(name: "VirtKitCommandsTests", dependencies: ["VirtKitCommands"]),

@@ -1,4 +1,4 @@
-import VirtKitQMP
+import VirtKitJSON
 
 extension GuestAgent.Client {
     /// `guest-ping`: returns when the agent answers.

@@ -1,6 +1,6 @@
 import NIOCore
 import NIOPosix
-import VirtKitQMP
+import VirtKitJSON
 
 extension GuestAgent {
     /// A connection to one guest's QEMU guest agent (qemu-ga), over the host side of its
@@ -99,11 +99,11 @@ extension GuestAgent {
         ///   ``GuestAgent/Error/notConnected``, ``GuestAgent/Error/disconnected``, or
         ///   ``GuestAgent/Error/malformed(raw:)`` for a reply that is neither.
         public func execute(
-            _ command: String, arguments: QMP.Value? = nil, timeout: Timeout = .default
-        ) async throws(GuestAgent.Error) -> QMP.Value {
-            var message: QMP.Value.Object = ["execute": .string(command)]
+            _ command: String, arguments: JSONValue? = nil, timeout: Timeout = .default
+        ) async throws(GuestAgent.Error) -> JSONValue {
+            var message: JSONValue.Object = ["execute": .string(command)]
             if let arguments { message["arguments"] = arguments }
-            guard let reply = try await perform(command, bytes: QMP.Value.object(message).jsonBytes, timeout: timeout) else {
+            guard let reply = try await perform(command, bytes: JSONValue.object(message).jsonBytes, timeout: timeout) else {
                 return .null
             }
             try Self.checkError(reply, command: command)
@@ -119,9 +119,9 @@ extension GuestAgent {
         ///   sent); for an `error` reply ``GuestAgent/Error/commandFailed(command:class:description:)``
         ///   as libvirt does; otherwise as ``execute(_:arguments:timeout:)``.
         public func executeRaw(json: String, timeout: Timeout = .default) async throws(GuestAgent.Error) -> String {
-            let message: QMP.Value
+            let message: JSONValue
             do {
-                message = try QMP.Value(json: json)
+                message = try JSONValue(parsing: json.utf8)
             } catch {
                 throw .malformed(raw: GuestAgent.Error.excerpt(json.utf8))
             }
@@ -142,7 +142,7 @@ extension GuestAgent {
 
         /// Takes this call's turn, syncs if needed and sends `bytes` (one command, without line
         /// ending); the reply object, or nil when none was waited for or none came.
-        private func perform(_ command: String, bytes: [UInt8], timeout: Timeout) async throws(GuestAgent.Error) -> QMP.Value? {
+        private func perform(_ command: String, bytes: [UInt8], timeout: Timeout) async throws(GuestAgent.Error) -> JSONValue? {
             guard await connection.beginTurn(wait: timeout.turnWait) else { throw .timedOut(command: command) }
             defer { connection.endTurn() }
             if connection.needsSync {
@@ -174,7 +174,7 @@ extension GuestAgent {
             while true {
                 let delimited = !connection.plainSyncOnly
                 let id = Int64.random(in: 1...(1 << 53))
-                let sync: QMP.Value = [
+                let sync: JSONValue = [
                     "execute": .string(delimited ? "guest-sync-delimited" : "guest-sync"), "arguments": ["id": .int(id)],
                 ]
                 let bytes = [0xFF] + sync.jsonBytes + [UInt8(ascii: "\n")]
@@ -186,7 +186,7 @@ extension GuestAgent {
             }
         }
 
-        private static func checkError(_ reply: QMP.Value, command: String) throws(GuestAgent.Error) {
+        private static func checkError(_ reply: JSONValue, command: String) throws(GuestAgent.Error) {
             guard let error = reply["error"] else { return }
             let errorClass = error["class"]?.string ?? "GenericError"
             throw .commandFailed(command: command, class: errorClass, description: error["desc"]?.string ?? errorClass)

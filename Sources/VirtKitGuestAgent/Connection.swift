@@ -1,6 +1,6 @@
 import NIOCore
 import Synchronization
-import VirtKitQMP
+import VirtKitJSON
 
 /// The shared heart of a ``GuestAgent/Client``: the protocol state machine, the gate that lets
 /// one call at a time talk to the agent, and the channel, behind one `Mutex`.
@@ -64,7 +64,7 @@ final class GuestAgentConnection: Sendable {
         run(core.withLock { Self.effects(of: $0.machine.receivedSentinel()) })
     }
 
-    func received(_ message: QMP.Value) {
+    func received(_ message: JSONValue) {
         run(core.withLock { Self.effects(of: $0.machine.received(message)) })
     }
 

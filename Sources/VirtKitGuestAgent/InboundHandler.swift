@@ -1,5 +1,5 @@
 import NIOCore
-import VirtKitQMP
+import VirtKitJSON
 
 /// Decodes each framed line as JSON and hands it, and each sentinel, to the connection;
 /// reports the channel's end there too. Runs on the channel's event loop like every handler.
@@ -17,8 +17,8 @@ final class GuestAgentInboundHandler: ChannelInboundHandler {
         case .sentinel:
             connection.receivedSentinel()
         case .line(let line):
-            do throws(QMP.Error) {
-                connection.received(try QMP.Value(json: line.readableBytesView))
+            do throws(JSONParser.Failure) {
+                connection.received(try JSONValue(parsing: line.readableBytesView))
             } catch {
                 connection.receivedMalformed(raw: GuestAgent.Error.excerpt(line.readableBytesView))
             }

@@ -1,4 +1,4 @@
-import VirtKitQMP
+import VirtKitJSON
 
 extension GuestAgent {
     /// What `guest-info` says: the agent's version and its commands.
@@ -34,7 +34,7 @@ extension GuestAgent {
             commands.contains { $0.name == name && $0.enabled }
         }
 
-        init(_ value: QMP.Value) throws(GuestAgent.Error) {
+        init(_ value: JSONValue) throws(GuestAgent.Error) {
             guard let version = value["version"]?.string, let list = value["supported_commands"]?.array else {
                 throw .malformed(raw: GuestAgent.Error.excerpt(value.jsonBytes))
             }

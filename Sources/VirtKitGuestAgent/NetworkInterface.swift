@@ -1,4 +1,4 @@
-import VirtKitQMP
+import VirtKitJSON
 
 extension GuestAgent {
     /// One entry of `guest-network-get-interfaces`.
@@ -59,7 +59,7 @@ extension GuestAgent {
             self.statistics = statistics
         }
 
-        init(_ value: QMP.Value) throws(GuestAgent.Error) {
+        init(_ value: JSONValue) throws(GuestAgent.Error) {
             let malformed = GuestAgent.Error.malformed(raw: GuestAgent.Error.excerpt(value.jsonBytes))
             guard let name = value["name"]?.string else { throw malformed }
             var addresses: [Address] = []

@@ -1,4 +1,4 @@
-import VirtKitQMP
+import VirtKitJSON
 
 extension GuestAgent {
     /// What `guest-get-osinfo` says (os-release and uname); each member may be missing.
@@ -41,7 +41,7 @@ extension GuestAgent {
             self.machine = machine
         }
 
-        init(_ value: QMP.Value) throws(GuestAgent.Error) {
+        init(_ value: JSONValue) throws(GuestAgent.Error) {
             guard value.object != nil else { throw .malformed(raw: GuestAgent.Error.excerpt(value.jsonBytes)) }
             self.init(
                 id: value["id"]?.string, name: value["name"]?.string, prettyName: value["pretty-name"]?.string,

@@ -1,4 +1,4 @@
-import VirtKitQMP
+import VirtKitJSON
 
 /// The guest agent protocol's state as a plain value: it decides, the caller does the I/O.
 ///
@@ -31,7 +31,7 @@ struct GuestAgentStateMachine<Waiter> {
         /// The agent does not know `guest-sync-delimited`: sync with `guest-sync` instead.
         case delimitedSyncUnknown
         /// The reply object, `return` or `error`.
-        case reply(QMP.Value)
+        case reply(JSONValue)
         /// No reply within the wait, or the connection closed meanwhile (``Expectation/errorOnly``).
         case noReply
     }
@@ -92,7 +92,7 @@ struct GuestAgentStateMachine<Waiter> {
         return .none
     }
 
-    mutating func received(_ message: QMP.Value) -> Action {
+    mutating func received(_ message: JSONValue) -> Action {
         guard var exchange = current else {
             isInSync = false  // a reply nobody waits for: whatever it answers, it was late
             return .none
@@ -164,7 +164,7 @@ struct GuestAgentStateMachine<Waiter> {
     }
 
     /// Whether `message` is the agent's "no such command" for `guest-sync-delimited`.
-    static func isDelimitedSyncUnknown(_ message: QMP.Value) -> Bool {
+    static func isDelimitedSyncUnknown(_ message: JSONValue) -> Bool {
         guard let error = message["error"], error["class"]?.string == "CommandNotFound" else { return false }
         return error["desc"]?.string?.contains("guest-sync-delimited") ?? false
     }

@@ -1,3 +1,5 @@
+@_exported import VirtKitJSON
+
 /// QEMU's JSON machine protocol (QMP): a client, its values, events and errors.
 ///
 /// QMP is a stream of JSON objects, one per line. QEMU opens with a greeting
@@ -12,4 +14,7 @@
 /// - `QMPStateMachine`: the protocol state as a plain value that returns actions.
 /// - `QMPConnection`: the state behind a `Mutex`, shared by the event loop and callers.
 /// - ``QMP/Client``: the async public face; NIO does not appear in the public API.
-public enum QMP {}
+public enum QMP {
+    /// QMP's values are JSON values (VirtKitJSON), shared with the guest agent's protocol.
+    public typealias Value = JSONValue
+}

@@ -1,10 +1,12 @@
+import VirtKitJSON
+
 extension QMP.Value {
     /// Parses one JSON text, as QEMU sends on one line.
     ///
     /// - Throws: ``QMP/Error/malformed(raw:)`` with (the start of) the text when it is not JSON.
     public init(json bytes: some Collection<UInt8>) throws(QMP.Error) {
         do {
-            self = try JSONParser.parse(bytes)
+            self = try JSONValue(parsing: bytes)
         } catch {
             throw .malformed(raw: QMP.Error.excerpt(bytes))
         }
@@ -13,65 +15,5 @@ extension QMP.Value {
     /// Parses one JSON text from a string.
     public init(json text: String) throws(QMP.Error) {
         try self.init(json: Array(text.utf8))
-    }
-
-    /// The value as compact JSON, object keys in their order.
-    public var jsonString: String { String(decoding: jsonBytes, as: UTF8.self) }
-
-    /// The value as compact JSON in UTF-8.
-    public var jsonBytes: [UInt8] {
-        var out: [UInt8] = []
-        write(to: &out)
-        return out
-    }
-
-    /// Appends the value as compact JSON to `out`. Non-finite doubles, which JSON lacks, become null.
-    public func write(to out: inout [UInt8]) {
-        switch self {
-        case .null: out.append(contentsOf: "null".utf8)
-        case .bool(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
-        case .int(let value): out.append(contentsOf: String(value).utf8)
-        case .double(let value):
-            // Swift's shortest round-tripping form ("1.0", "1e-05", "1.5e+20") is valid JSON.
-            out.append(contentsOf: (value.isFinite ? value.description : "null").utf8)
-        case .string(let value): Self.writeString(value, to: &out)
-        case .array(let elements):
-            out.append(UInt8(ascii: "["))
-            for (index, element) in elements.enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                element.write(to: &out)
-            }
-            out.append(UInt8(ascii: "]"))
-        case .object(let object):
-            out.append(UInt8(ascii: "{"))
-            for (index, member) in object.members.enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                Self.writeString(member.key, to: &out)
-                out.append(UInt8(ascii: ":"))
-                member.value.write(to: &out)
-            }
-            out.append(UInt8(ascii: "}"))
-        }
-    }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    private static func writeString(_ string: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0..<0x20, 0x7F:
-                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-                out.append(hexDigits[Int(byte >> 4)])
-                out.append(hexDigits[Int(byte & 0x0F)])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
     }
 }

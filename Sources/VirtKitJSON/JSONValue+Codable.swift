@@ -1,18 +1,18 @@
-extension QMP.Value: Codable {
+extension JSONValue: Codable {
     /// Decodes any JSON value. Objects decoded through `Decoder` come in sorted key order,
     /// since `Codable` containers do not report the original order; use ``init(json:)-(_)``
     /// to keep it.
     public init(from decoder: any Decoder) throws {
         if var array = try? decoder.unkeyedContainer() {
-            var elements: [QMP.Value] = []
-            while !array.isAtEnd { elements.append(try array.decode(QMP.Value.self)) }
+            var elements: [JSONValue] = []
+            while !array.isAtEnd { elements.append(try array.decode(JSONValue.self)) }
             self = .array(elements)
             return
         }
         if let keyed = try? decoder.container(keyedBy: MemberKey.self) {
-            var members: [(String, QMP.Value)] = []
+            var members: [(String, JSONValue)] = []
             for key in keyed.allKeys.sorted(by: { $0.stringValue < $1.stringValue }) {
-                members.append((key.stringValue, try keyed.decode(QMP.Value.self, forKey: key)))
+                members.append((key.stringValue, try keyed.decode(JSONValue.self, forKey: key)))
             }
             self = .object(Object(members))
             return

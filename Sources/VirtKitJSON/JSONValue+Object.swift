@@ -1,30 +1,30 @@
-extension QMP.Value {
+extension JSONValue {
     /// A JSON object that keeps its keys in the order they were added or parsed.
     ///
     /// Lookups go through a dictionary index; equality ignores key order, as JSON does.
     /// A duplicate key (which QEMU never sends) keeps its first position and its last value.
     public struct Object: Sendable, Hashable, ExpressibleByDictionaryLiteral {
         /// The members in order.
-        public private(set) var members: [(key: String, value: QMP.Value)] = []
+        public private(set) var members: [(key: String, value: JSONValue)] = []
         private var positions: [String: Int] = [:]
 
         /// An empty object.
         public init() {}
 
         /// An object with `members` in the given order.
-        public init(_ members: some Sequence<(String, QMP.Value)>) {
+        public init(_ members: some Sequence<(String, JSONValue)>) {
             for (key, value) in members { self[key] = value }
         }
 
         /// An object from a dictionary; the keys are sorted for a stable order.
-        public init(_ dictionary: [String: QMP.Value]) {
+        public init(_ dictionary: [String: JSONValue]) {
             self.init(dictionary.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
         }
 
-        public init(dictionaryLiteral elements: (String, QMP.Value)...) { self.init(elements) }
+        public init(dictionaryLiteral elements: (String, JSONValue)...) { self.init(elements) }
 
         /// The value for `key`; setting nil removes the member, setting a new key appends it.
-        public subscript(key: String) -> QMP.Value? {
+        public subscript(key: String) -> JSONValue? {
             get { positions[key].map { members[$0].value } }
             set {
                 if let position = positions[key] {
@@ -49,7 +49,7 @@ extension QMP.Value {
         /// Whether there are no members.
         public var isEmpty: Bool { members.isEmpty }
         /// The members as a dictionary (order lost).
-        public var dictionary: [String: QMP.Value] {
+        public var dictionary: [String: JSONValue] {
             Dictionary(members.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
         }
 
@@ -73,8 +73,8 @@ extension QMP.Value {
     }
 }
 
-extension QMP.Value.Object: Sequence {
-    public func makeIterator() -> some IteratorProtocol<(key: String, value: QMP.Value)> {
+extension JSONValue.Object: Sequence {
+    public func makeIterator() -> some IteratorProtocol<(key: String, value: JSONValue)> {
         members.makeIterator()
     }
 }

@@ -1,14 +1,16 @@
-/// A strict JSON parser (RFC 8259) over bytes, producing ``QMP/Value``.
+/// A strict JSON parser (RFC 8259) over bytes, producing ``JSONValue``.
 ///
 /// Written here rather than taken from Foundation so that objects keep their key order and
 /// integers stay exact. It never traps on its input: every problem is a thrown
 /// ``JSONParser/Failure``, and nesting deeper than ``maximumDepth`` is refused rather than
 /// recursing without bound.
-struct JSONParser {
+public struct JSONParser {
     /// Why a text is not JSON, with the byte offset where that became clear.
-    struct Failure: Swift.Error, Equatable {
-        var reason: String
-        var offset: Int
+    public struct Failure: Swift.Error, Equatable, CustomStringConvertible {
+        public var reason: String
+        public var offset: Int
+
+        public var description: String { "invalid JSON at byte \(offset): \(reason)" }
     }
 
     /// Deepest nesting of arrays and objects accepted.
@@ -20,7 +22,7 @@ struct JSONParser {
     private init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     /// Parses exactly one JSON value, allowing whitespace around it.
-    static func parse(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> QMP.Value {
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> JSONValue {
         var parser = JSONParser(bytes: bytes)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
@@ -30,8 +32,8 @@ struct JSONParser {
     }
 
     /// Parses exactly one JSON value from a byte collection.
-    static func parse(_ bytes: some Collection<UInt8>) throws(Failure) -> QMP.Value {
-        let result: Result<QMP.Value, Failure>? = bytes.withContiguousStorageIfAvailable { buffer in
+    public static func parse(_ bytes: some Collection<UInt8>) throws(Failure) -> JSONValue {
+        let result: Result<JSONValue, Failure>? = bytes.withContiguousStorageIfAvailable { buffer in
             Result { () throws(Failure) in try parse(UnsafeRawBufferPointer(buffer)) }
         }
         if let result { return try result.get() }
@@ -51,7 +53,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func expect(_ literal: StaticString, _ value: QMP.Value) throws(Failure) -> QMP.Value {
+    private mutating func expect(_ literal: StaticString, _ value: JSONValue) throws(Failure) -> JSONValue {
         let count = literal.utf8CodeUnitCount
         guard bytes.count - position >= count else { throw failure("truncated literal") }
         let matches = literal.withUTF8Buffer { expected in
@@ -62,7 +64,7 @@ struct JSONParser {
         return value
     }
 
-    private mutating func parseValue(depth: Int) throws(Failure) -> QMP.Value {
+    private mutating func parseValue(depth: Int) throws(Failure) -> JSONValue {
         guard let byte = current else { throw failure("unexpected end of input") }
         switch byte {
         case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
@@ -76,10 +78,10 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseObject(depth: Int) throws(Failure) -> QMP.Value {
+    private mutating func parseObject(depth: Int) throws(Failure) -> JSONValue {
         guard depth <= Self.maximumDepth else { throw failure("nested too deeply") }
         position += 1
-        var object = QMP.Value.Object()
+        var object = JSONValue.Object()
         skipWhitespace()
         if current == UInt8(ascii: "}") {
             position += 1
@@ -105,10 +107,10 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseArray(depth: Int) throws(Failure) -> QMP.Value {
+    private mutating func parseArray(depth: Int) throws(Failure) -> JSONValue {
         guard depth <= Self.maximumDepth else { throw failure("nested too deeply") }
         position += 1
-        var elements: [QMP.Value] = []
+        var elements: [JSONValue] = []
         skipWhitespace()
         if current == UInt8(ascii: "]") {
             position += 1
@@ -128,7 +130,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseNumber() throws(Failure) -> QMP.Value {
+    private mutating func parseNumber() throws(Failure) -> JSONValue {
         let start = position
         var isInteger = true
         if current == UInt8(ascii: "-") { position += 1 }

@@ -1,30 +1,28 @@
-/// A JSON value as QMP sends and receives it.
+/// A JSON value as QEMU's protocols (QMP, the guest agent) send and receive it.
 ///
 /// Integers that fit in `Int64` stay exact (`.int`); every other number is a `.double`.
-/// Objects keep the order of their keys (see ``QMP/Value/Object``), so a reply passed
-/// through ``QMP/Client/executeRaw(_:timeout:)`` serialises as QEMU wrote it. Integers
-/// above `Int64.max` (QMP's `uint64` near its top) arrive as `.double` and lose precision.
-extension QMP {
-    public enum Value: Sendable, Equatable, Hashable {
-        case null
-        case bool(Bool)
-        case int(Int64)
-        case double(Double)
-        case string(String)
-        case array([Value])
-        case object(Object)
-    }
+/// Objects keep the order of their keys (see ``JSONValue/Object``), so a reply passed on
+/// serialises as QEMU wrote it. Integers above `Int64.max` (QMP's `uint64` near its top)
+/// arrive as `.double` and lose precision.
+public enum JSONValue: Sendable, Equatable, Hashable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case array([JSONValue])
+    case object(Object)
 }
 
-extension QMP.Value {
+extension JSONValue {
     /// The member `key` of an object; nil for a missing key or a non-object.
-    public subscript(key: String) -> QMP.Value? {
+    public subscript(key: String) -> JSONValue? {
         guard case .object(let object) = self else { return nil }
         return object[key]
     }
 
     /// The element at `index` of an array; nil when out of range or not an array.
-    public subscript(index: Int) -> QMP.Value? {
+    public subscript(index: Int) -> JSONValue? {
         guard case .array(let elements) = self, elements.indices.contains(index) else { return nil }
         return elements[index]
     }
@@ -63,7 +61,7 @@ extension QMP.Value {
     }
 
     /// The elements, if this is an array.
-    public var array: [QMP.Value]? {
+    public var array: [JSONValue]? {
         if case .array(let value) = self { return value }
         return nil
     }
@@ -78,12 +76,12 @@ extension QMP.Value {
     public var isNull: Bool { self == .null }
 }
 
-extension QMP.Value: CustomStringConvertible {
+extension JSONValue: CustomStringConvertible {
     /// Compact JSON.
     public var description: String { jsonString }
 }
 
-extension QMP.Value: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
+extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
     ExpressibleByFloatLiteral, ExpressibleByStringLiteral, ExpressibleByArrayLiteral,
     ExpressibleByDictionaryLiteral
 {
@@ -92,6 +90,6 @@ extension QMP.Value: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expre
     public init(integerLiteral value: Int64) { self = .int(value) }
     public init(floatLiteral value: Double) { self = .double(value) }
     public init(stringLiteral value: String) { self = .string(value) }
-    public init(arrayLiteral elements: QMP.Value...) { self = .array(elements) }
-    public init(dictionaryLiteral elements: (String, QMP.Value)...) { self = .object(Object(elements)) }
+    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, JSONValue)...) { self = .object(Object(elements)) }
 }
