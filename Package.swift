@@ -29,12 +29,14 @@ let package = Package(
             providers: [.apt(["libxml2-dev"])]
         ),
         // Pure leaf: libvirt domain XML <-> value types, defaults, validation. No sockets, no QEMU.
-        .target(name: "VirtKitDomain", dependencies: ["CLibXML2"]),
+        .target(name: "VirtKitDomain", dependencies: ["CLibXML2", "VirtKitText"]),
         // Pure leaf: Domain -> QEMU argv plus the plan of fds to pre-open. No sockets, no QEMU.
         .target(name: "VirtKitQEMU", dependencies: ["VirtKitDomain"]),
         // Pure leaf: JSON values that keep their key order and exact integers, a strict parser
         // and a compact writer: what QMP and the guest agent's protocol both speak.
         .target(name: "VirtKitJSON"),
+        // Pure leaf: the one way to trim blanks from text and bytes.
+        .target(name: "VirtKitText"),
         // QEMU's JSON monitor protocol (QMP) over SwiftNIO: QMP.Client, QMP.Error, QMP.Event.
         .target(
             name: "VirtKitQMP",
@@ -50,7 +52,7 @@ let package = Package(
         .target(
             name: "VirtKitMonitor",
             dependencies: [
-                "VirtKitQMP", "VirtKitHost",
+                "VirtKitQMP", "VirtKitHost", "VirtKitText",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -96,7 +98,7 @@ let package = Package(
         .target(
             name: "VirtKitRuntime",
             dependencies: [
-                "VirtKitDomain", "VirtKitQEMU", "VirtKitQMP", "VirtKitHost", "VirtKitModel", "VirtKitMonitor", "VirtKitBroker", "VirtKitGuestAgent",
+                "VirtKitDomain", "VirtKitQEMU", "VirtKitQMP", "VirtKitHost", "VirtKitModel", "VirtKitMonitor", "VirtKitBroker", "VirtKitGuestAgent", "VirtKitText",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -135,7 +137,7 @@ let package = Package(
         .target(
             name: "VirtKitFront",
             dependencies: [
-                "VirtKitAPI", "VirtKitHost",
+                "VirtKitAPI", "VirtKitHost", "VirtKitText",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
@@ -175,6 +177,7 @@ let package = Package(
         // found through #filePath, so every target can share them.
         .target(name: "VirtKitTestSupport", path: "Tests/Support"),
         .testTarget(name: "VirtKitJSONTests", dependencies: ["VirtKitJSON"]),
+        .testTarget(name: "VirtKitTextTests", dependencies: ["VirtKitText"]),
         .testTarget(name: "VirtKitDomainTests", dependencies: ["VirtKitDomain", "VirtKitTestSupport"]),
         .testTarget(name: "VirtKitQEMUTests", dependencies: ["VirtKitQEMU", "VirtKitDomain", "VirtKitTestSupport"]),
         .testTarget(name: "VirtKitCommandsTests", dependencies: ["VirtKitCommands"]),

@@ -1,9 +1,11 @@
+import VirtKitText
+
 /// Reads `<devices>`: the character devices in full, the rest of what a small guest needs.
 enum DevicesParser {
     static func parse(_ element: XMLElement, into devices: inout Devices) throws(DomainError) {
         for child in element.children {
             switch child.name {
-            case "emulator": devices.emulator = child.text.trimmingWhitespace()
+            case "emulator": devices.emulator = child.text.trimmingBlanks
             case "serial": devices.serials.append(try ChardevParser.parse(child))
             case "parallel":
                 var chardev = try ChardevParser.parse(child)

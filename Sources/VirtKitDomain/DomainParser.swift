@@ -1,3 +1,5 @@
+import VirtKitText
+
 /// Reads libvirt domain XML into a ``Domain`` and applies libvirt's defaults, as `virsh define`
 /// does; ``DomainValidator`` then refuses what libvirt would refuse.
 public enum DomainParser {
@@ -42,7 +44,7 @@ public enum DomainParser {
             case "memory": domain.memoryKiB = try parseMemory(child)
             case "currentMemory": domain.currentMemoryKiB = try parseMemory(child)
             case "vcpu":
-                guard let count = UInt32(child.text.trimmingWhitespace()), count > 0 else {
+                guard let count = UInt32(child.text.trimmingBlanks), count > 0 else {
                     throw DomainError(.xmlError, "maximum vcpus count must be an integer")
                 }
                 domain.vcpus = count
@@ -59,7 +61,7 @@ public enum DomainParser {
             case "cpu":
                 domain.cpu = Domain.CPU(mode: child.attribute("mode") ?? "custom", match: child.attribute("match"),
                                         check: child.attribute("check"),
-                                        model: child.child("model").map { $0.text.trimmingWhitespace() },
+                                        model: child.child("model").map { $0.text.trimmingBlanks },
                                         fallback: child.child("model")?.attribute("fallback"))
             case "clock":
                 let offset = child.attribute("offset") ?? "utc"
@@ -93,7 +95,7 @@ public enum DomainParser {
     }
 
     private static func lifecycle(_ element: XMLElement) throws(DomainError) -> Domain.LifecycleAction {
-        let text = element.text.trimmingWhitespace()
+        let text = element.text.trimmingBlanks
         guard let action = Domain.LifecycleAction(rawValue: text) else {
             throw DomainError(.xmlError, "invalid \(element.name) value: '\(text)'")
         }
@@ -104,7 +106,7 @@ public enum DomainParser {
         for child in element.children {
             switch child.name {
             case "type":
-                os.type = child.text.trimmingWhitespace()
+                os.type = child.text.trimmingBlanks
                 if let arch = child.attribute("arch") { os.arch = arch }
                 if let machine = child.attribute("machine") { os.machine = machine }
             case "kernel": os.kernel = child.text
@@ -129,7 +131,7 @@ public enum DomainParser {
 
     /// `<memory unit>N</memory>` in KiB, rounded up as libvirt's `virDomainParseMemory` does.
     private static func parseMemory(_ element: XMLElement) throws(DomainError) -> UInt64 {
-        let text = element.text.trimmingWhitespace()
+        let text = element.text.trimmingBlanks
         guard let value = UInt64(text) else {
             throw DomainError(.xmlError, "could not parse memory element \(element.name)")
         }
@@ -153,19 +155,6 @@ public enum DomainParser {
     }
 }
 
-extension String {
-    func trimmingWhitespace() -> String {
-        // Nothing to trim when neither end is a blank byte: then neither the first nor the last
-        // character can be a blank (each blank is a one-scalar character).
-        func blank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x09 || byte == 0x0D }
-        guard let first = utf8.first, let last = utf8.last else { return self }
-        if !blank(first) && !blank(last) { return self }
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\n" || f == "\t" || f == "\r" { s = s.dropFirst() }
-        while let l = s.last, l == " " || l == "\n" || l == "\t" || l == "\r" { s = s.dropLast() }
-        return String(s)
-    }
-}
 
 /// UUIDs in libvirt's canonical form: lower-case 8-4-4-4-12.
 enum UUIDText {
@@ -175,7 +164,7 @@ enum UUIDText {
     }
 
     /// The usual case, on bytes: ASCII text without a carriage return (so no `\r\n` grapheme,
-    /// which ``String/trimmingWhitespace()`` does not trim). Nil when the text is not such text
+    /// which ``Swift/StringProtocol/trimmingBlanks`` does not trim). Nil when the text is not such text
     /// or is not a UUID; ``normaliseUnicode(_:)`` then decides.
     private static func normaliseASCII(_ text: String) -> String? {
         func blank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x09 }
@@ -202,7 +191,7 @@ enum UUIDText {
     }
 
     private static func normaliseUnicode(_ text: String) -> String? {
-        let hex = text.trimmingWhitespace().lowercased().filter { $0 != "-" }
+        let hex = text.trimmingBlanks.lowercased().filter { $0 != "-" }
         guard hex.count == 32, hex.allSatisfy(\.isHexDigit) else { return nil }
         let chars = Array(hex)
         return String(chars[0..<8]) + "-" + String(chars[8..<12]) + "-" + String(chars[12..<16]) + "-"

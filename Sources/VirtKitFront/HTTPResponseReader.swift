@@ -1,3 +1,4 @@
+import VirtKitText
 /// The answer to one HTTP/1.1 request, read from bytes as they arrive: the status line, the
 /// headers, then a body framed by Content-Length, by chunked transfer coding, or by the end of
 /// the connection. A plain state machine (no I/O), so every framing is tested without a socket.
@@ -77,7 +78,7 @@ struct HTTPResponseReader {
                 throw .malformed("header line '\(String(decoding: line, as: UTF8.self))'")
             }
             let name = line[..<colon]
-            let value = line[(colon + 1)...].trimmedOfWhitespace
+            let value = line[(colon + 1)...].trimmingBlanks
             if Self.equalsLowercased(name, "content-length") {
                 guard let n = Int(String(decoding: value, as: UTF8.self)), n >= 0 else {
                     throw .malformed("Content-Length '\(String(decoding: value, as: UTF8.self))'")
@@ -146,7 +147,7 @@ struct HTTPResponseReader {
                         return
                     }
                     let line = String(decoding: buffer[..<end], as: UTF8.self)
-                    let digits = line.split(separator: ";").first.map { String($0).trimmingSpaces } ?? ""
+                    let digits = line.split(separator: ";").first.map { $0.trimmingBlanks } ?? ""
                     guard let size = Int(digits, radix: 16), size >= 0 else { throw .malformed("chunk size '\(line)'") }
                     if size == 0 {
                         // Trailers are not used by virtkitd: the last chunk ends the answer.

@@ -1,3 +1,5 @@
+import VirtKitText
+
 /// Re-indents compact JSON text (virsh's `--pretty`), two spaces a level, strings untouched.
 public enum JSONIndenter {
     public static func indent(_ text: String) -> String {
@@ -7,7 +9,7 @@ public enum JSONIndenter {
         var escaped = false
         func newline() { out += "\n" + String(repeating: "  ", count: depth) }
         var previous: Character = " "
-        for character in text.trimmingSpaces {
+        for character in text.trimmingBlanks {
             if inString {
                 out.append(character)
                 if escaped { escaped = false } else if character == "\\" { escaped = true } else if character == "\"" { inString = false }
@@ -34,14 +36,5 @@ public enum JSONIndenter {
             previous = character
         }
         return out + "\n"
-    }
-}
-
-extension String {
-    public var trimmingSpaces: String {
-        var s = Substring(self)
-        while let c = s.first, c.isWhitespace { s.removeFirst() }
-        while let c = s.last, c.isWhitespace { s.removeLast() }
-        return String(s)
     }
 }

@@ -1,3 +1,4 @@
+import VirtKitText
 import SystemPackage
 #if canImport(Glibc)
 import Glibc
@@ -19,9 +20,9 @@ public enum MonitorCommandExchange {
         // HMP answers in QEMU's \r\n lines; a terminal or a pipe wants \n, and one at the end.
         // Bytes, not String and print: the first dynamic cast (print makes one) scans every
         // protocol conformance of the binary.
-        var bytes = answer.withoutCarriageReturnsBeforeNewlines.trimmedOfWhitespace
+        var bytes = Array(answer.withoutCarriageReturnsBeforeNewlines.trimmingBlanks)
         if !hmp && pretty {
-            bytes = Array(JSONIndenter.indent(String(decoding: bytes, as: UTF8.self)).trimmingSpaces.utf8)
+            bytes = Array(JSONIndenter.indent(String(decoding: bytes, as: UTF8.self)).trimmingBlanks.utf8)
         }
         try ByteRelay.writeAll(1, (bytes + [UInt8(ascii: "\n")])[...])
         return hmp || !bytes.starts(with: Array("{\"error\"".utf8))
@@ -37,17 +38,5 @@ extension Array where Element == UInt8 {
             out.append(byte)
         }
         return out
-    }
-
-    /// Without leading and trailing spaces, tabs, CRs and LFs.
-    var trimmedOfWhitespace: [UInt8] { Array(self[...].trimmedOfWhitespace) }
-}
-
-extension ArraySlice where Element == UInt8 {
-    /// Without leading and trailing spaces, tabs, CRs and LFs (the HTTP reader's header values too).
-    var trimmedOfWhitespace: ArraySlice<UInt8> {
-        func blank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
-        guard let first = firstIndex(where: { !blank($0) }), let last = lastIndex(where: { !blank($0) }) else { return [] }
-        return self[first...last]
     }
 }

@@ -1,4 +1,5 @@
 import VirtKitQMP
+import VirtKitText
 
 /// One client's conversation on a monitor channel, as a plain value: it takes lines and
 /// results and returns ``Action``s; the channel handler does the I/O.
@@ -198,7 +199,7 @@ struct MonitorSession {
         if text.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F }) {
             return immediate(.text("error: control characters in the command line\r\n"))
         }
-        let trimmed = text.trimmingSpaces
+        let trimmed = text.trimmingBlanks
         if trimmed.isEmpty { return [.write(Array(Self.prompt.utf8))] }
         running = true
         return [.run(.hmp(trimmed))]
@@ -271,16 +272,5 @@ struct MonitorSession {
         var reply: QMP.Value.Object = ["error": ["class": .string(errorClass), "desc": .string(message)]]
         if let id { reply["id"] = id }
         return .object(reply)
-    }
-}
-
-extension String {
-    /// The string without leading and trailing spaces and tabs.
-    var trimmingSpaces: String {
-        let scalars = unicodeScalars
-        guard let first = scalars.firstIndex(where: { $0 != " " && $0 != "\t" }),
-            let last = scalars.lastIndex(where: { $0 != " " && $0 != "\t" })
-        else { return "" }
-        return String(scalars[first...last])
     }
 }

@@ -1,6 +1,7 @@
 import SystemPackage
 import VirtKitModel
 import VirtKitHost
+import VirtKitText
 
 /// The daemon's `monitor.conf` (in its configuration directory), qemu-init's knobs:
 ///
@@ -88,31 +89,23 @@ enum ConfFile {
         var entries: [Entry] = []
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            let trimmed = line.trimmingSpaces
+            let trimmed = line.trimmingBlanks
             if trimmed.isEmpty { continue }
             let location = "\(file):\(index + 1)"
-            let parts = trimmed.split(separator: "=", maxSplits: 1).map { $0.trimmingSpaces }
+            let parts = trimmed.split(separator: "=", maxSplits: 1).map { $0.trimmingBlanks }
             guard parts.count == 2 else {
                 throw RuntimeError(.configUnsupported, "\(location): expected 'key = value', got '\(trimmed)'")
             }
-            entries.append(Entry(key: parts[0], value: parts[1].trimmingCharacters(quotes: true), location: location))
+            entries.append(Entry(key: parts[0], value: parts[1].unquoted, location: location))
         }
         return entries
     }
 }
 
-extension Substring {
-    var trimmingSpaces: String {
-        String(drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed()
-            .drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed())
-    }
-}
-
 extension String {
-    var trimmingSpaces: String { Substring(self).trimmingSpaces }
-
-    func trimmingCharacters(quotes: Bool) -> String {
-        if quotes, count >= 2, let first, first == last, first == "\"" || first == "'" {
+    /// Without one pair of matching quotes around it (`"a b"` or `'a b'`).
+    var unquoted: String {
+        if count >= 2, let first, first == last, first == "\"" || first == "'" {
             return String(dropFirst().dropLast())
         }
         return self
