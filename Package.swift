@@ -35,13 +35,14 @@ let package = Package(
         // Pure leaf: JSON values that keep their key order and exact integers, a strict parser
         // and a compact writer: what QMP and the guest agent's protocol both speak.
         .target(name: "VirtKitJSON"),
-        // Pure leaf: the one way to trim blanks from text and bytes.
+        // Pure leaf: the one way to trim blanks from text and bytes, and the line scanner of
+        // QEMU's line protocols.
         .target(name: "VirtKitText"),
         // QEMU's JSON monitor protocol (QMP) over SwiftNIO: QMP.Client, QMP.Error, QMP.Event.
         .target(
             name: "VirtKitQMP",
             dependencies: [
-                "VirtKitJSON",
+                "VirtKitJSON", "VirtKitText",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -75,7 +76,7 @@ let package = Package(
         .target(
             name: "VirtKitGuestAgent",
             dependencies: [
-                "VirtKitJSON",
+                "VirtKitJSON", "VirtKitText",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

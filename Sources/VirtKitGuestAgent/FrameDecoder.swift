@@ -1,4 +1,5 @@
 import NIOCore
+import VirtKitText
 
 /// What the agent's byte stream carries: a line (one JSON reply) or the 0xFF sentinel that
 /// `guest-sync-delimited` puts before its reply.
@@ -13,7 +14,7 @@ enum GuestAgentFrame: Equatable {
 ///
 /// A 0xFF byte (which UTF-8 JSON never contains) resets the framing: the partial line before
 /// it is dropped, as the protocol asks of a client's lexer. Blank lines are skipped. A line
-/// longer than ``maximumLineLength`` throws ``GuestAgent/Error/malformed(raw:)`` as soon as that
+/// longer than the maximum line length throws ``GuestAgent/Error/malformed(raw:)`` as soon as that
 /// many bytes are buffered, so an agent that never ends a line cannot exhaust memory. Scanning
 /// resumes where the previous call stopped, so a line in many small reads costs linear time.
 struct GuestAgentFrameDecoder: ByteToMessageDecoder {
@@ -22,12 +23,10 @@ struct GuestAgentFrameDecoder: ByteToMessageDecoder {
     /// The longest line accepted, in bytes (libvirt allows 10 MiB).
     static let defaultMaximumLineLength = 16 * 1024 * 1024
 
-    let maximumLineLength: Int
-    /// Bytes after the reader index already known to hold neither newline nor sentinel.
-    private var scanned = 0
+    private var scanner: LineScanner
 
     init(maximumLineLength: Int = GuestAgentFrameDecoder.defaultMaximumLineLength) {
-        self.maximumLineLength = maximumLineLength
+        scanner = LineScanner(maximumLineLength: maximumLineLength, delimiter: 0xFF)
     }
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
@@ -59,29 +58,19 @@ struct GuestAgentFrameDecoder: ByteToMessageDecoder {
     /// Takes the next frame off `buffer`.
     mutating func next(_ buffer: inout ByteBuffer) throws(GuestAgent.Error) -> Step {
         let view = buffer.readableBytesView
-        let searchStart = view.index(view.startIndex, offsetBy: min(scanned, view.count))
-        guard let end = view[searchStart...].firstIndex(where: { $0 == 0xFF || $0 == UInt8(ascii: "\n") }) else {
-            scanned = view.count
-            if view.count > maximumLineLength + 1 {
-                throw .malformed(raw: GuestAgent.Error.excerpt(view.prefix(256)) + "... (line too long)")
-            }
-            return .needMoreData
-        }
-        scanned = 0
-        let consumed = view.distance(from: view.startIndex, to: end) + 1
-        if view[end] == 0xFF {
+        switch scanner.next(in: view) {
+        case .needMoreData: return .needMoreData
+        case .delimiter(let consumed):
             buffer.moveReaderIndex(forwardBy: consumed)
             return .frame(.sentinel)
+        case .tooLong(let consumed):
+            let excerpt = GuestAgent.Error.excerpt(view.prefix(256))
+            if let consumed { buffer.moveReaderIndex(forwardBy: consumed) }
+            throw .malformed(raw: excerpt + "... (line too long)")
+        case .line(let length, let consumed, let blank):
+            let line = buffer.getSlice(at: buffer.readerIndex, length: length) ?? ByteBuffer()
+            buffer.moveReaderIndex(forwardBy: consumed)
+            return blank ? .skipped : .frame(.line(line))
         }
-        var length = consumed - 1
-        if length > 0, view[view.index(before: end)] == UInt8(ascii: "\r") { length -= 1 }
-        let isBlank = view[view.startIndex..<end].allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
-        let line = buffer.getSlice(at: buffer.readerIndex, length: length) ?? ByteBuffer()
-        buffer.moveReaderIndex(forwardBy: consumed)
-        if isBlank { return .skipped }
-        if length > maximumLineLength {
-            throw .malformed(raw: GuestAgent.Error.excerpt(line.readableBytesView.prefix(256)) + "... (line too long)")
-        }
-        return .frame(.line(line))
     }
 }

@@ -1,9 +1,10 @@
 import NIOCore
+import VirtKitText
 
 /// Splits QMP's byte stream into lines: each message ends with `\n` (QEMU writes `\r\n`).
 ///
 /// A trailing `\r` is stripped and blank lines are skipped. A line longer than
-/// ``maximumLineLength`` throws ``QMP/Error/lineTooLong`` as soon as that many bytes are
+/// maximum line length throws ``QMP/Error/lineTooLong`` as soon as that many bytes are
 /// buffered without a newline, so a peer that never ends a line cannot exhaust memory.
 /// Scanning resumes where the previous call stopped, so a line arriving in many small reads
 /// costs linear time.
@@ -13,12 +14,10 @@ struct QMPLineDecoder: ByteToMessageDecoder {
     /// The longest line accepted, in bytes, without its line ending.
     static let defaultMaximumLineLength = 16 * 1024 * 1024
 
-    let maximumLineLength: Int
-    /// Bytes after the reader index already known to hold no newline.
-    private var scanned = 0
+    private var scanner: LineScanner
 
     init(maximumLineLength: Int = QMPLineDecoder.defaultMaximumLineLength) {
-        self.maximumLineLength = maximumLineLength
+        scanner = LineScanner(maximumLineLength: maximumLineLength)
     }
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
@@ -37,22 +36,14 @@ struct QMPLineDecoder: ByteToMessageDecoder {
     /// Takes the next complete line (without `\r\n`) off `buffer`; nil when there is none yet.
     /// An empty line (a blank or whitespace-only one) comes back as an empty buffer.
     mutating func nextLine(_ buffer: inout ByteBuffer) throws(QMP.Error) -> ByteBuffer? {
-        let view = buffer.readableBytesView
-        let searchStart = view.index(view.startIndex, offsetBy: min(scanned, view.count))
-        guard let newline = view[searchStart...].firstIndex(of: UInt8(ascii: "\n")) else {
-            scanned = view.count
-            // One byte of slack for the `\r` that may precede the newline still to come.
-            if view.count > maximumLineLength + 1 { throw .lineTooLong }
-            return nil
+        switch scanner.next(in: buffer.readableBytesView) {
+        case .needMoreData, .delimiter: return nil
+        case .tooLong: throw .lineTooLong
+        case .line(let length, let consumed, let blank):
+            let line = buffer.getSlice(at: buffer.readerIndex, length: length) ?? ByteBuffer()
+            buffer.moveReaderIndex(forwardBy: consumed)
+            return blank ? ByteBuffer() : line
         }
-        scanned = 0
-        var length = view.distance(from: view.startIndex, to: newline)
-        if length > 0, view[view.index(before: newline)] == UInt8(ascii: "\r") { length -= 1 }
-        if length > maximumLineLength { throw .lineTooLong }
-        let isBlank = view[view.startIndex..<newline].allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
-        let line = buffer.getSlice(at: buffer.readerIndex, length: length) ?? ByteBuffer()
-        buffer.moveReaderIndex(forwardBy: view.distance(from: view.startIndex, to: newline) + 1)
-        return isBlank ? ByteBuffer() : line
     }
 }
 
