@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 if [ "${1:-}" = --setup ]; then
     bash Scripts/setup.sh
     swift build
+    bash Scripts/install-extras.sh
 fi
 BIN=${VIRTKIT_BIN:-.build/debug}
 for tool in "$BIN/virtkit" "$BIN/virtkitd"; do

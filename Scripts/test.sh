@@ -1,6 +1,7 @@
 #!/bin/bash
 # The README's test command, and what CI runs: installs the packages (Scripts/setup.sh, as
-# root), then builds and runs every test (`swift test`; the suites that boot QEMU included).
+# root), builds, installs the completions and man pages (Scripts/install-extras.sh), then runs
+# every test (`swift test`; the suites that boot QEMU included).
 # The test output is also kept in a file: when a test fails, its failure lines (Swift Testing's
 # ✘ lines and the ↳ lines under them, XCTest's ": error:" lines) are printed again at the very
 # end, where a report that keeps only the tail of the output still shows them.
@@ -8,6 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash Scripts/setup.sh
 swift --version
+swift build
+bash Scripts/install-extras.sh
 log=$(mktemp /tmp/virtkit-test.XXXXXX)
 status=0
 swift test 2>&1 | tee "$log" || status=$?
