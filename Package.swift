@@ -123,22 +123,24 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // The CLI's side of the API: HTTP/1.1 over a UNIX socket (NIO's codec, no event loop).
+        // The CLI's side of the API, for the front and the full command tree alike: a blocking
+        // HTTP/1.1 connection over the daemon's UNIX socket, a typed client with one method per
+        // endpoint, the terminal relay, by-name sockets, and what the verbs print. No NIO, no
+        // argument parser, no concurrency: the static front links it.
         .target(
             name: "VirtKitClient",
             dependencies: [
-                "VirtKitAPI",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                "VirtKitAPI", "VirtKitHost", "VirtKitText",
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         // The verbs the `virtkit` executable serves itself (one-shot monitor command, define,
-        // start): no argument parser, no concurrency runtime, no NIO, no domain model, no libxml2.
+        // start), parsed by hand and carried out by VirtKitClient: no argument parser, no
+        // concurrency runtime, no NIO, no domain model, no libxml2.
         .target(
             name: "VirtKitFront",
             dependencies: [
-                "VirtKitAPI", "VirtKitHost", "VirtKitText",
+                "VirtKitClient", "VirtKitAPI", "VirtKitHost",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
@@ -146,7 +148,7 @@ let package = Package(
         .target(
             name: "VirtKitCommands",
             dependencies: [
-                "VirtKitDomain", "VirtKitQEMU", "VirtKitAPI", "VirtKitClient", "VirtKitHost", "VirtKitFront",
+                "VirtKitDomain", "VirtKitQEMU", "VirtKitAPI", "VirtKitClient", "VirtKitHost",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -190,7 +192,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "VirtKitFrontTests", dependencies: ["VirtKitFront", "VirtKitAPI"]),
+        .testTarget(name: "VirtKitFrontTests", dependencies: ["VirtKitFront", "VirtKitClient", "VirtKitAPI"]),
+        .testTarget(name: "VirtKitClientTests", dependencies: ["VirtKitClient", "VirtKitAPI"]),
         .testTarget(
             name: "VirtKitQMPTests",
             dependencies: [

@@ -1,89 +1,122 @@
 // FoundationEssentials only: full Foundation (ICU) costs the CLI milliseconds at every start.
 import FoundationEssentials
-import NIOHTTP1
 import VirtKitAPI
 
-/// The CLI's side of virtkitd's API: one async method per verb, errors as ``APIError`` carrying
-/// the daemon's message unchanged.
+/// virtkitd's HTTP/JSON API (docs/openapi.yaml), one blocking method per endpoint; errors are
+/// ``APIError``s with the daemon's message unchanged. ``APIError/Code/noConnect`` means nothing
+/// was sent (no daemon listens), so a caller may hand the request on or start a daemon.
+///
+/// The define and start paths stay free of JSONEncoder and JSONDecoder: the static front, a
+/// process that makes one request, would pay their first use on every call.
 public struct DaemonClient: Sendable {
-    public let socketPath: String
-    let http: HTTPUnixClient
+    public let connection: DaemonConnection
+    public var socketPath: String { connection.socketPath }
 
     public init(socketPath: String) {
-        self.socketPath = socketPath
-        self.http = HTTPUnixClient(socketPath: socketPath)
+        connection = DaemonConnection(socketPath: socketPath)
     }
 
-    public func version() async throws(APIError) -> VersionInfo { try await call(.GET, APIPath.version) }
+    /// `GET /v1/version`.
+    public func version() throws(APIError) -> VersionInfo { try call("GET", APIPath.version) }
 
-    public func list(all: Bool) async throws(APIError) -> [DomainSummary] {
-        try await call(.GET, APIPath.domains + (all ? "?all=true" : ""))
+    /// `GET /v1/domains`.
+    public func list(all: Bool) throws(APIError) -> [DomainSummary] {
+        try call("GET", APIPath.domains + (all ? "?all=true" : ""))
     }
 
-    public func define(xml: String) async throws(APIError) -> DomainSummary {
-        try await call(.POST, APIPath.domains, body: Array(xml.utf8), contentType: "application/xml")
+    /// `POST /v1/domains`: defines the domain `xml` describes and returns its name (from the
+    /// answer's Content-Location; the JSON summary only where a daemon sends none).
+    public func define(xml: String) throws(APIError) -> String {
+        let answer = try exchange("POST", APIPath.domains, body: Array(xml.utf8), contentType: "application/xml")
+        if let name = answer.contentLocation.flatMap(APIPath.domainName(inPath:)) { return name }
+        let summary: DomainSummary = try decode(answer)
+        return summary.name
     }
 
-    public func undefine(_ name: String) async throws(APIError) {
-        let _: [String: String] = try await call(.DELETE, APIPath.domain(name))
+    /// `DELETE /v1/domains/{name}`.
+    public func undefine(_ name: String) throws(APIError) {
+        _ = try exchange("DELETE", APIPath.domain(name))
     }
 
-    public func start(_ name: String, paused: Bool) async throws(APIError) -> DomainSummary {
-        try await post(name, .start, StartRequest(paused: paused))
+    /// `POST /v1/domains/{name}/start`.
+    public func start(_ name: String, paused: Bool) throws(APIError) {
+        _ = try exchange("POST", APIPath.action(name, .start), body: Array(Self.startBody(paused: paused).utf8))
     }
 
-    public func shutdown(_ name: String, _ request: ShutdownRequest) async throws(APIError) -> DomainSummary {
-        try await post(name, .shutdown, request)
+    /// The start request's body, written by hand (see the type's comment).
+    static func startBody(paused: Bool) -> String {
+        paused ? #"{"paused":true}"# : #"{"paused":false}"#
     }
 
-    public func perform(_ action: DomainAction, _ name: String) async throws(APIError) -> DomainSummary {
-        try await post(name, action, [String: String]())
+    /// `POST /v1/domains/{name}/shutdown`.
+    public func shutdown(_ name: String, _ request: ShutdownRequest) throws(APIError) -> DomainSummary {
+        try call("POST", APIPath.action(name, .shutdown), body: try encode(request))
     }
 
-    public func state(_ name: String) async throws(APIError) -> DomainSummary { try await call(.GET, APIPath.state(name)) }
-
-    public func monitor(_ name: String) async throws(APIError) -> MonitorInfo { try await call(.GET, APIPath.monitor(name)) }
-
-    public func info(_ name: String) async throws(APIError) -> DomainInfo { try await call(.GET, APIPath.domain(name)) }
-
-    public func xml(_ name: String, inactive: Bool) async throws(APIError) -> String {
-        let answer = try await http.send(method: .GET, path: APIPath.xml(name, inactive: inactive), body: nil, contentType: "")
-        try check(answer)
-        return String(decoding: answer.body, as: UTF8.self)
+    /// `POST /v1/domains/{name}/{destroy,reboot,suspend,resume}` (and start and shutdown with
+    /// their defaults).
+    public func perform(_ action: DomainAction, _ name: String) throws(APIError) -> DomainSummary {
+        try call("POST", APIPath.action(name, action), body: Array("{}".utf8))
     }
 
-    public func chardevs(_ name: String) async throws(APIError) -> [ChardevInfo] { try await call(.GET, APIPath.chardevs(name)) }
+    /// `GET /v1/domains/{name}/state`.
+    public func state(_ name: String) throws(APIError) -> DomainSummary { try call("GET", APIPath.state(name)) }
 
-    /// The QEMU log of `name`, or chardev `device`'s log (with its rotated files first when `all`).
-    public func log(_ name: String, device: String?, all: Bool) async throws(APIError) -> [UInt8] {
-        let path = APIPath.log(name, device: device) + (all ? "?all=true" : "")
-        let answer = try await http.send(method: .GET, path: path, body: nil, contentType: "")
-        try check(answer)
-        return answer.body
+    /// `GET /v1/domains/{name}/monitor`.
+    public func monitor(_ name: String) throws(APIError) -> MonitorInfo { try call("GET", APIPath.monitor(name)) }
+
+    /// `GET /v1/domains/{name}`.
+    public func info(_ name: String) throws(APIError) -> DomainInfo { try call("GET", APIPath.domain(name)) }
+
+    /// `GET /v1/domains/{name}/xml`.
+    public func xml(_ name: String, inactive: Bool) throws(APIError) -> String {
+        String(decoding: try exchange("GET", APIPath.xml(name, inactive: inactive)).body, as: UTF8.self)
     }
 
-    /// One guest agent command as JSON text; the agent's reply as JSON text (empty: none waited for).
-    public func agentCommand(_ name: String, _ request: AgentCommandRequest) async throws(APIError) -> String {
-        guard let data = try? JSONEncoder().encode(request) else { throw APIError(.internalError, "cannot encode request") }
-        let reply: [String: String] = try await call(.POST, APIPath.agent(name), body: Array(data))
+    /// `GET /v1/domains/{name}/chardevs`.
+    public func chardevs(_ name: String) throws(APIError) -> [ChardevInfo] { try call("GET", APIPath.chardevs(name)) }
+
+    /// `GET /v1/domains/{name}/log[/{device}]`: the QEMU log of `name`, or chardev `device`'s
+    /// log (with its rotated files first when `all`).
+    public func log(_ name: String, device: String?, all: Bool) throws(APIError) -> [UInt8] {
+        try exchange("GET", APIPath.log(name, device: device) + (all ? "?all=true" : "")).body
+    }
+
+    /// `POST /v1/domains/{name}/agent`: one guest agent command as JSON text; the agent's reply
+    /// as JSON text (empty: none waited for).
+    public func agentCommand(_ name: String, _ request: AgentCommandRequest) throws(APIError) -> String {
+        let reply: [String: String] = try call("POST", APIPath.agent(name), body: try encode(request))
         return reply["reply"] ?? ""
     }
 
-    /// Hot-plugs (or unplugs) the device `xml` describes.
-    public func device(_ name: String, xml: String, attach: Bool) async throws(APIError) {
-        let _: [String: String] = try await call(.POST, APIPath.devices(name, attach: attach), body: Array(xml.utf8),
-                                                 contentType: "application/xml")
+    /// `POST /v1/domains/{name}/devices/{attach,detach}`: hot-plugs (or unplugs) the device `xml`
+    /// describes.
+    public func device(_ name: String, xml: String, attach: Bool) throws(APIError) {
+        _ = try exchange("POST", APIPath.devices(name, attach: attach), body: Array(xml.utf8), contentType: "application/xml")
     }
 
-    func post<B: Encodable>(_ name: String, _ action: DomainAction, _ body: B) async throws(APIError) -> DomainSummary {
-        guard let data = try? JSONEncoder().encode(body) else { throw APIError(.internalError, "cannot encode request") }
-        return try await call(.POST, APIPath.action(name, action), body: Array(data), contentType: "application/json")
+    // MARK: The exchange
+
+    /// Sends one request; a 2xx answer, or the daemon's error thrown.
+    func exchange(_ method: String, _ path: String, body: [UInt8]? = nil,
+                  contentType: String = "application/json") throws(APIError) -> DaemonConnection.Answer {
+        switch try connection.send(method: method, path: path, body: body, contentType: contentType) {
+        case .unreachable(let error):
+            // libvirt's words for a daemon that is not there.
+            throw APIError(.noConnect, "Failed to connect socket to '\(socketPath)': \(error.errno)")
+        case .answered(let answer) where (200..<300).contains(answer.status):
+            return answer
+        case .answered(let answer):
+            if let body = try? JSONDecoder().decode(APIErrorBody.self, from: Data(answer.body)) { throw body.error }
+            throw APIError(.internalError, "virtkitd answered HTTP \(answer.status)")
+        }
     }
 
-    func call<T: Decodable>(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil,
-                            contentType: String = "application/json") async throws(APIError) -> T {
-        let answer = try await http.send(method: method, path: path, body: body, contentType: contentType)
-        try check(answer)
+    func call<T: Decodable>(_ method: String, _ path: String, body: [UInt8]? = nil) throws(APIError) -> T {
+        try decode(try exchange(method, path, body: body))
+    }
+
+    func decode<T: Decodable>(_ answer: DaemonConnection.Answer) throws(APIError) -> T {
         do {
             return try JSONDecoder().decode(T.self, from: Data(answer.body))
         } catch {
@@ -91,9 +124,8 @@ public struct DaemonClient: Sendable {
         }
     }
 
-    func check(_ answer: HTTPUnixClient.Answer) throws(APIError) {
-        guard answer.status >= 300 else { return }
-        if let body = try? JSONDecoder().decode(APIErrorBody.self, from: Data(answer.body)) { throw body.error }
-        throw APIError(.internalError, "virtkitd answered HTTP \(answer.status)")
+    func encode(_ value: some Encodable) throws(APIError) -> [UInt8] {
+        guard let data = try? JSONEncoder().encode(value) else { throw APIError(.internalError, "cannot encode request") }
+        return Array(data)
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import FoundationEssentials
 import VirtKitAPI
-import VirtKitFront
+import VirtKitClient
 
 /// `virtkit qemu-agent-command NAME JSON`: virsh's verb, one command to the QEMU guest agent,
 /// its reply printed as the agent sent it.

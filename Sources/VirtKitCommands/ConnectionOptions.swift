@@ -2,7 +2,6 @@ import ArgumentParser
 import FoundationEssentials
 import VirtKitAPI
 import VirtKitClient
-import VirtKitFront
 
 /// `-c URI`, shared by every verb that talks to a daemon (virsh's `-c`; VIRTKIT_DEFAULT_URI).
 struct ConnectionOptions: ParsableArguments {
@@ -16,18 +15,13 @@ struct ConnectionOptions: ParsableArguments {
         }
     }
 
-    var address: DaemonAddress {
-        let environment = ProcessInfo.processInfo.environment
-        if let connect, let address = DaemonAddress(uri: connect) { return address }
-        return DaemonAddress.fromEnvironment(environment) ?? .session
-    }
+    var address: DaemonAddress { DaemonAddress.chosen(connect: connect) ?? .session }
 
     /// A client for the chosen daemon; a session daemon that is not running is started.
     func client() async throws(APIError) -> DaemonClient {
-        let environment = ProcessInfo.processInfo.environment
-        let path = address.socketPath(environment: environment)
+        let path = address.socketPath(environment: DaemonAddress.processEnvironment())
         let client = DaemonClient(socketPath: path)
-        if address == .session, (try? await client.version()) == nil {
+        if address == .session, (try? client.version()) == nil {
             try await SessionDaemonLauncher.start(socketPath: path)
         }
         return client

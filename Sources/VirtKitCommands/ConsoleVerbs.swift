@@ -5,7 +5,7 @@ import VirtKitAPI
 import VirtKitHost
 #if canImport(Glibc)
 import Glibc
-import VirtKitFront
+import VirtKitClient
 #endif
 
 /// `virtkit console NAME [DEVNAME]`: a guest console through virtkitd's broker, which any
@@ -34,12 +34,12 @@ struct Console: AsyncParsableCommand {
             let socket = try await ConsoleSocketFinder(connection: connection, domain: domain)
                 .connect(device: devname, mode: mode, channel: false)
             defer { try? socket.close() }
-            let terminal = RawTerminalMode.enter()
+            let terminal = TerminalMode.raw()
             defer { terminal?.restore() }
             if terminal != nil {
                 DomainFileReader.printLine(toStderr: "Connected to domain '\(domain)'\r\nEscape character is ^] (Ctrl + ])\r")
             }
-            let received = ByteRelay.run(socket: socket.rawValue, escape: terminal != nil ? Monitor.escape : nil,
+            let received = ByteRelay.run(socket: socket.rawValue, escape: terminal != nil ? ByteRelay.escapeKey : nil,
                                          sendInput: mode != .readonly)
             if terminal != nil { DomainFileReader.printLine(toStderr: "\r") }
             // Refused (the pen is held, too many clients): the message was shown; the status says so.
@@ -121,26 +121,5 @@ struct ConsoleSocketFinder {
         } catch {
             throw APIError(.operationFailed, "operation failed: \(error)")
         }
-    }
-}
-
-/// Standard input in raw mode while a console runs (every key goes to the guest), restored
-/// on exit; nil when standard input is not a terminal.
-struct RawTerminalMode {
-    let saved: termios
-
-    static func enter() -> RawTerminalMode? {
-        guard isatty(0) != 0 else { return nil }
-        var current = termios()
-        guard tcgetattr(0, &current) == 0 else { return nil }
-        let saved = current
-        cfmakeraw(&current)
-        tcsetattr(0, TCSANOW, &current)
-        return RawTerminalMode(saved: saved)
-    }
-
-    func restore() {
-        var saved = self.saved
-        tcsetattr(0, TCSAFLUSH, &saved)
     }
 }

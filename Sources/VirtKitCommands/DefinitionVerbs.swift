@@ -1,6 +1,6 @@
 import ArgumentParser
 import VirtKitAPI
-import VirtKitFront
+import VirtKitClient
 
 /// `virtkit define FILE`.
 struct Define: AsyncParsableCommand {
@@ -11,8 +11,8 @@ struct Define: AsyncParsableCommand {
     func run() async throws {
         try await runVerb {
             let xml = try DomainFileReader.read(file)
-            let summary = try await connection.client().define(xml: xml)
-            print("Domain '\(summary.name)' defined from \(file)\n")
+            let name = try await connection.client().define(xml: xml)
+            print(VerbOutput.defined(name: name, file: file), terminator: "")
         }
     }
 }

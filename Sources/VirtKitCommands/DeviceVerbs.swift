@@ -1,6 +1,6 @@
 import ArgumentParser
 import VirtKitAPI
-import VirtKitFront
+import VirtKitClient
 
 /// `virtkit attach-device NAME FILE` and `detach-device NAME FILE`: virsh's verbs for a
 /// running domain's chardev devices (virtio channels and consoles, pci-serial, usb-serial).

@@ -1,6 +1,6 @@
 import ArgumentParser
 import VirtKitDomain
-import VirtKitFront
+import VirtKitClient
 
 /// `virtkit domxml-normalize FILE`: what `virsh define FILE; virsh dumpxml --inactive` prints.
 struct DomXMLNormalize: AsyncParsableCommand {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import VirtKitDomain
 import VirtKitQEMU
-import VirtKitFront
+import VirtKitClient
 
 /// `virtkit domxml-to-native qemu-argv FILE`: virsh's verb.
 struct DomXMLToNative: AsyncParsableCommand {

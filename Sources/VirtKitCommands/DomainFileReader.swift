@@ -1,5 +1,5 @@
 import VirtKitDomain
-import VirtKitFront
+import VirtKitClient
 
 extension DomainFileReader {
     /// Print an error as virsh does ("error: ...") on stderr.

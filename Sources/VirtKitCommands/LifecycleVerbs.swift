@@ -11,8 +11,8 @@ struct Start: AsyncParsableCommand {
 
     func run() async throws {
         try await runVerb {
-            _ = try await connection.client().start(domain, paused: paused)
-            print("Domain '\(domain)' started\n")
+            try await connection.client().start(domain, paused: paused)
+            print(VerbOutput.started(name: domain), terminator: "")
         }
     }
 }
@@ -132,5 +132,4 @@ struct Resume: NameOnlyVerb {
 
 #if canImport(Glibc)
 import Glibc
-import VirtKitFront
 #endif

@@ -3,7 +3,7 @@ import SystemPackage
 import VirtKitAPI
 #if canImport(Glibc)
 import Glibc
-import VirtKitFront
+import VirtKitClient
 #endif
 
 /// `virtkit monitor NAME`: the guest's interactive monitor channel on this terminal (HMP with
@@ -15,80 +15,19 @@ struct Monitor: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "The domain name.") var domain: String
 
-    static let escape: UInt8 = 0x1d
-
     func run() async throws {
         try await runVerb {
             let socket = try await MonitorSocketFinder(connection: connection, domain: domain).connect(.interactive)
             defer { try? socket.close() }
-            let terminal = TerminalMode.lineEditingWithEscape(Self.escape)
+            let terminal = TerminalMode.lineEditing(escape: ByteRelay.escapeKey)
             defer { terminal?.restore() }
             if terminal != nil { DomainFileReader.printLine(toStderr: "Connected to the monitor of '\(domain)'; Ctrl-] leaves.") }
-            try Self.relay(socket: socket.rawValue)
+            // After piped input ends, the answers to what was sent are awaited: the server
+            // answers, then closes on the half-close; a silent server is left after 10 s.
+            let received = ByteRelay.run(socket: socket.rawValue, escape: ByteRelay.escapeKey, sendInput: true,
+                                         lingerAfterInput: 10_000)
+            if let failure = received.failure { throw failure }
+            if received.escaped { print("") }
         }
-    }
-
-    /// Copies standard input to the socket and the socket to standard output until Ctrl-], the
-    /// server's close, or (for piped input) the end of input followed by the answers.
-    static func relay(socket: Int32) throws {
-        var inputOpen = true
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            var fds = [pollfd(fd: socket, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: 0, events: inputOpen ? Int16(POLLIN) : 0, revents: 0)]
-            // After the input ended, wait for the answers to what was sent: the server answers,
-            // then closes on our half-close; a silent server is left after 10 s.
-            let ready = poll(&fds, inputOpen ? 2 : 1, inputOpen ? -1 : 10_000)
-            if ready < 0 { if errno == EINTR { continue } else { return } }
-            if ready == 0 { return }
-            if fds[0].revents != 0 {
-                let n = read(socket, &buffer, buffer.count)
-                if n <= 0 { return }
-                try writeAll(1, buffer[0..<n])
-            }
-            if inputOpen && fds[1].revents != 0 {
-                let n = read(0, &buffer, buffer.count)
-                if n <= 0 {
-                    inputOpen = false
-                    shutdown(socket, Int32(SHUT_WR))
-                    continue
-                }
-                var chunk = Array(buffer[0..<n])
-                if let stop = chunk.firstIndex(of: escape) {
-                    chunk = Array(chunk[..<stop])
-                    if !chunk.isEmpty { try writeAll(socket, chunk[...]) }
-                    print("")
-                    return
-                }
-                try writeAll(socket, chunk[...])
-            }
-        }
-    }
-
-    static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>) throws {
-        try ByteRelay.writeAll(fd, bytes)
-    }
-}
-
-/// The terminal's settings while `virtkit monitor` runs, restored on exit.
-struct TerminalMode {
-    let saved: termios
-
-    /// Canonical (line-edited) input with echo, plus `escape` as an extra end-of-line character;
-    /// nil when standard input is not a terminal.
-    static func lineEditingWithEscape(_ escape: UInt8) -> TerminalMode? {
-        guard isatty(0) != 0 else { return nil }
-        var current = termios()
-        guard tcgetattr(0, &current) == 0 else { return nil }
-        let saved = current
-        current.c_lflag |= tcflag_t(ICANON | ECHO)
-        withUnsafeMutableBytes(of: &current.c_cc) { $0[Int(VEOL)] = escape }
-        tcsetattr(0, TCSANOW, &current)
-        return TerminalMode(saved: saved)
-    }
-
-    func restore() {
-        var saved = self.saved
-        tcsetattr(0, TCSANOW, &saved)
     }
 }

@@ -3,7 +3,6 @@ import FoundationEssentials
 import SystemPackage
 import VirtKitAPI
 import VirtKitClient
-import VirtKitFront
 import VirtKitHost
 #if canImport(Glibc)
 import Glibc

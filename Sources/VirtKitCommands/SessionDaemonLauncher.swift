@@ -30,7 +30,7 @@ enum SessionDaemonLauncher {
         }
         let client = DaemonClient(socketPath: socketPath)
         for _ in 0..<200 {
-            if (try? await client.version()) != nil { return }
+            if (try? client.version()) != nil { return }
             try? await Task.sleep(for: .milliseconds(25))
         }
         throw APIError(.noConnect, "started \(executable) --session, but it does not answer on '\(socketPath)'")

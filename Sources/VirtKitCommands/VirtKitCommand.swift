@@ -1,5 +1,6 @@
 import ArgumentParser
-import VirtKitFront
+import VirtKitAPI
+import VirtKitClient
 
 /// The `virtkit` root command: virsh's verbs as subcommands.
 public struct VirtKitCommand: AsyncParsableCommand {
@@ -44,6 +45,6 @@ extension VirtKitCommand {
     /// virsh takes `-c URI` before the verb (`virsh -c URI list`); the verbs declare it, so it is
     /// moved behind the verb.
     static func connectionAfterVerb(_ arguments: [String]) -> [String] {
-        FrontVerbs.connectionAfterVerb(arguments)
+        DaemonAddress.connectionAfterVerb(arguments)
     }
 }

@@ -1,4 +1,5 @@
 import VirtKitAPI
+import VirtKitClient
 
 /// The arguments of a verb the front serves, read as the full parser reads its common forms:
 /// flags anywhere, `-c URI` / `--connect URI`, the rest positional. nil for anything else (a
@@ -28,17 +29,7 @@ struct FrontArguments {
         }
     }
 
-    /// The daemon chosen by `-c`, else by `VIRTKIT_DEFAULT_URI`, else system for root and
-    /// session for everyone else; nil for a URI VirtKit does not know (the full parser says so).
-    var address: DaemonAddress? {
-        if let connect { return DaemonAddress(uri: connect) }
-        return DaemonAddress.fromEnvironment(DaemonAddress.processEnvironment()) ?? .session
-    }
-
-    /// virsh takes `-c URI` before the verb (`virsh -c URI list`); the verbs declare it, so it is
-    /// moved behind the verb.
-    static func connectionAfterVerb(_ arguments: [String]) -> [String] {
-        guard arguments.count >= 3, arguments[0] == "-c" || arguments[0] == "--connect" else { return arguments }
-        return [arguments[2], arguments[0], arguments[1]] + arguments.dropFirst(3)
-    }
+    /// The daemon chosen (``DaemonAddress/chosen(connect:)``); nil for a URI VirtKit does not
+    /// know (the full parser says so).
+    var address: DaemonAddress? { DaemonAddress.chosen(connect: connect) }
 }

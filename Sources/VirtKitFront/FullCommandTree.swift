@@ -1,3 +1,4 @@
+import VirtKitClient
 #if canImport(Glibc)
 import Glibc
 #endif

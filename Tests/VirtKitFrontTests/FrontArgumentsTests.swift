@@ -32,17 +32,6 @@ import VirtKitAPI
         #expect(FrontVerbs.serve(["qemu-monitor-command", "-c", "virtkit+unix:///nonexistent/v.sock", "vm", "info"]) == nil)
     }
 
-    @Test func virshsConnectionBeforeTheVerb() {
-        #expect(FrontArguments.connectionAfterVerb(["-c", "virtkit:///session", "start", "vm"])
-                == ["start", "-c", "virtkit:///session", "vm"])
-    }
-
-    @Test(arguments: [true, false])
-    func startBodyIsTheAPIsStartRequest(paused: Bool) throws {
-        let decoded = try JSONDecoder().decode(StartRequest.self, from: Data(FrontVerbs.startBody(paused: paused).utf8))
-        #expect(decoded.paused == paused)
-    }
-
     @Test(arguments: ["demo", "a b", "x/y", "ünïcødé-名前", "100%", "q?#&=+"])
     func domainNameFromItsPath(name: String) {
         #expect(APIPath.domainName(inPath: APIPath.domain(name)) == name)

@@ -1,5 +1,5 @@
 import Testing
-@testable import VirtKitFront
+@testable import VirtKitClient
 
 /// The front's HTTP answer reader: every framing virtkitd (Hummingbird) may use, fed whole and
 /// one byte at a time, and answers that must be refused.
