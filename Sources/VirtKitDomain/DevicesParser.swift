@@ -96,12 +96,13 @@ enum DevicesParser {
             throw DomainError(.configUnsupported, "controller type '\(type)' is not supported by VirtKit")
         }
         let indexText = element.attribute("index") ?? "0"
-        guard let index = Int(indexText), index >= 0 else {
+        // libvirt reads index and ports as C ints: larger values are refused, not wrapped.
+        guard let index = Int32(indexText), index >= 0 else {
             throw DomainError(.xmlError, "Cannot parse controller index \(indexText)")
         }
-        var controller = Controller(type: type, index: index, model: element.attribute("model"))
+        var controller = Controller(type: type, index: Int(index), model: element.attribute("model"))
         if let ports = element.attribute("ports") {
-            guard let value = Int(ports), value >= 0 else { throw DomainError.invalidUnsigned("ports", "controller", ports) }
+            guard let value = Int32(ports).map(Int.init), value >= 0 else { throw DomainError.invalidUnsigned("ports", "controller", ports) }
             controller.ports = value
         }
         if let vectors = element.attribute("vectors") {

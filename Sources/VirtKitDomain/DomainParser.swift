@@ -149,9 +149,10 @@ public enum DomainParser {
         case "t", "T", "TiB": scale = 1 << 40
         default: throw DomainError(.invalidArgument, "unknown suffix '\(unit)'")
         }
-        let (bytes, overflow) = value.multipliedReportingOverflow(by: scale)
-        if overflow { throw DomainError(.xmlError, "value too large for element \(element.name)") }
-        return (bytes + 1023) / 1024
+        // libvirt's limit (virMemoryMaxValue on 64-bit hosts): LLONG_MAX bytes.
+        guard value <= UInt64(Int64.max) / scale else { throw DomainError(.xmlError, "value too large: \(text)\(unit)") }
+        let bytes = value * scale
+        return bytes / 1024 + (bytes % 1024 == 0 ? 0 : 1)
     }
 }
 

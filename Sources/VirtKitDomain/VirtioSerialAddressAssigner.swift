@@ -8,9 +8,10 @@ enum VirtioSerialAddressAssigner {
         var devices = domain.devices
         domain.devices = Devices()  // taken out, so that changing `devices` copies no array
         defer { domain.devices = devices }
-        var ports: [Int: [Bool]] = [:]
+        // Which ports are taken, not a flag per port: `ports` may say two billion.
+        var ports: [Int: PortMap] = [:]
         for controller in devices.controllers where controller.type == "virtio-serial" {
-            ports[controller.index] = [Bool](repeating: false, count: controller.ports ?? defaultPorts)
+            ports[controller.index] = PortMap(count: controller.ports ?? defaultPorts)
         }
         for chardev in devices.channels + devices.consoles {
             guard case .virtioSerial(let controller, _, let port) = chardev.address, port != 0 else { continue }
@@ -21,10 +22,10 @@ enum VirtioSerialAddressAssigner {
             guard p < map.count else {
                 throw DomainError(.xmlError, "virtio serial controller \(controller) does not have port \(port)")
             }
-            if map[p] {
+            if map.used.contains(p) {
                 throw DomainError(.xmlError, "virtio serial port \(port) on controller \(controller) is already occupied")
             }
-            map[p] = true
+            map.used.insert(p)
             ports[c] = map
         }
         func next(allowZero: Bool, onlyController: Int?) throws(DomainError) -> (Int, Int) {
@@ -34,8 +35,8 @@ enum VirtioSerialAddressAssigner {
                 guard let map = ports[index] else {
                     throw DomainError(.internalError, "virtio-serial controller \(index) not available")
                 }
-                if start < map.count, let port = map[start...].firstIndex(of: false) {
-                    ports[index]?[port] = true
+                if let port = map.firstFree(from: start) {
+                    ports[index]?.used.insert(port)
                     return (index, port)
                 }
             }
@@ -45,8 +46,8 @@ enum VirtioSerialAddressAssigner {
             var newIndex = 0
             while ports[newIndex] != nil { newIndex += 1 }
             DomainDefaults.insertController(Controller(type: "virtio-serial", index: newIndex), into: &devices.controllers)
-            var map = [Bool](repeating: false, count: defaultPorts)
-            map[start] = true
+            var map = PortMap(count: defaultPorts)
+            map.used.insert(start)
             ports[newIndex] = map
             return (newIndex, start)
         }
@@ -65,5 +66,21 @@ enum VirtioSerialAddressAssigner {
             let (controller, port) = try next(allowZero: false, onlyController: only)
             devices.channels[i].address = .virtioSerial(controller: UInt32(controller), bus: 0, port: UInt32(port))
         }
+    }
+}
+
+/// One virtio-serial controller's ports: how many, and which are taken.
+private struct PortMap {
+    let count: Int
+    var used: Set<Int> = []
+
+    /// The lowest free port from `start`, nil when all are taken.
+    func firstFree(from start: Int) -> Int? {
+        var port = start
+        while port < count {
+            if !used.contains(port) { return port }
+            port += 1
+        }
+        return nil
     }
 }

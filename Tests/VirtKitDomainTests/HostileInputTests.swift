@@ -1,0 +1,48 @@
+import Testing
+@testable import VirtKitDomain
+
+/// Numbers an attacker (or a typo) puts in a definition: each is refused with libvirt's kind of
+/// message or taken without trapping, and none costs memory in proportion to its value.
+@Suite struct HostileInputTests {
+    private func define(devices: String, memory: String = "<memory unit='MiB'>128</memory>") throws(DomainError) -> Domain {
+        let xml = DomainCheckTests.domainXML(devices: devices)
+            .replacingOccurrences(of: "<memory unit='MiB'>128</memory>", with: memory)
+        return try DomainParser.define(xml: xml)
+    }
+
+    @Test(arguments: ["4294967295", "2147483648", "-1", "1e3", "0x10"])
+    func aControllerIndexBeyondAnIntIsRefused(index: String) {
+        let error = #expect(throws: DomainError.self) {
+            try define(devices: "<controller type='pci' index='\(index)' model='pci-bridge'/>")
+        }
+        #expect(error?.message.contains("Cannot parse controller index \(index)") == true, "\(String(describing: error))")
+    }
+
+    @Test func portsBeyondAnIntAreRefused() {
+        let error = #expect(throws: DomainError.self) {
+            try define(devices: "<controller type='virtio-serial' index='0' ports='9223372036854775807'/>")
+        }
+        #expect(error?.message.contains("attribute 'ports' in element 'controller': '9223372036854775807'") == true)
+    }
+
+    @Test func aBillionPortsCostNothing() throws {
+        let domain = try define(devices: """
+            <controller type='virtio-serial' index='0' ports='2147483647'/>
+            <channel type='pty'><target type='virtio' name='a.b'/></channel>
+            """)
+        #expect(domain.devices.channels.first?.address == .virtioSerial(controller: 0, bus: 0, port: 1))
+    }
+
+    @Test func memoryThatOverflowsIsRefused() {
+        let error = #expect(throws: DomainError.self) {
+            try define(devices: "", memory: "<memory unit='b'>18446744073709551615</memory>")
+        }
+        #expect(error?.message.contains("value too large: 18446744073709551615b") == true, "\(String(describing: error))")
+        #expect(throws: DomainError.self) { try define(devices: "", memory: "<memory unit='TiB'>8388608</memory>") }
+    }
+
+    @Test func theLargestMemoryIsRoundedUpWithoutOverflow() throws {
+        let domain = try define(devices: "", memory: "<memory unit='b'>9223372036854775807</memory>")
+        #expect(domain.memoryKiB == 9_007_199_254_740_992)
+    }
+}
