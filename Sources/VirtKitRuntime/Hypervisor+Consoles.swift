@@ -4,7 +4,7 @@ import VirtKitDomain
 import VirtKitGuestAgent
 import VirtKitQEMU
 
-/// Consoles, channels, logs and the guest agent: what the console brokers of running guests serve.
+/// Consoles, channels and logs: what the console brokers of running guests serve.
 extension Hypervisor {
     /// The chardevs virtkitd serves for running guest `name`, with their client sockets.
     public func chardevs(name: String) async throws(RuntimeError) -> [ChardevInfo] {
@@ -66,22 +66,6 @@ extension Hypervisor {
             throw RuntimeError(.operationInvalid, "Requested operation is not valid: character device \(device) is not logged")
         }
         return FilePath(log)
-    }
-
-    /// virsh qemu-agent-command: `command` as JSON text; `timeout` in libvirt's terms (-2 blocks,
-    /// -1 the default, 0 does not wait, N seconds).
-    public func agentCommand(name: String, command: String, timeout: Int) async throws(RuntimeError) -> String {
-        try await running(name).agentCommand(json: command, timeout: GuestAgent.Client.Timeout(libvirt: timeout))
-    }
-
-    /// virsh attach-device (live): one chardev device hot-plugged into running guest `name`.
-    public func attachDevice(name: String, xml: String) async throws(RuntimeError) {
-        try await running(name).attachDevice(xml: xml, settings: consoleSettings)
-    }
-
-    /// virsh detach-device (live).
-    public func detachDevice(name: String, xml: String) async throws(RuntimeError) {
-        try await running(name).detachDevice(xml: xml)
     }
 
     /// libvirt's error for a device name that is unknown, or known but not served by virtkitd.

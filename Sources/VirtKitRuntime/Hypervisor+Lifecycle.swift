@@ -1,8 +1,14 @@
+import Foundation
+import Logging
+import SystemPackage
+import VirtKitDomain
+import VirtKitHost
 import VirtKitModel
+import VirtKitMonitor
+import VirtKitQMP
 #if canImport(Glibc)
 import Glibc
 #endif
-import VirtKitDomain
 
 extension Hypervisor {
     /// `virsh start [--paused]`.
@@ -79,18 +85,107 @@ extension Hypervisor {
         return summary(name)
     }
 
-    func running(_ name: String) throws(RuntimeError) -> RunningGuest {
-        let record = try lookup(name)
-        guard case .running(let guest) = record.lifecycle else {
-            throw RuntimeError(.operationInvalid, "Requested operation is not valid: domain is not running")
-        }
-        return guest
-    }
-
     /// Wall-clock microseconds, for debug lines that line up with a client's own timestamps.
     static func epochMicroseconds() -> Int64 {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         return Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000
+    }
+
+    // MARK: - Start-up and re-attach
+
+    /// Loads every saved definition and re-attaches to every guest still running; the status of
+    /// guests that are gone is cleaned up and they are marked shut off.
+    public func load() async throws(RuntimeError) {
+        do {
+            for directory in [layout.stateDirectory, layout.definitionsDirectory, layout.runDirectory,
+                              layout.statusDirectory, layout.guestsDirectory, layout.logDirectory] {
+                try AtomicFile.makeDirectory(directory)
+            }
+            if let socketGroup {
+                for directory in [layout.runDirectory, layout.guestsDirectory] {
+                    try UnixSocket.shareDirectory(directory, withGroup: socketGroup)
+                }
+            }
+        } catch {
+            throw RuntimeError(.systemError, error.description)
+        }
+        for file in Self.list(layout.definitionsDirectory) where file.hasSuffix(".xml") {
+            let path = layout.definitionsDirectory.appending(file)
+            let text = String(decoding: AtomicFile.read(path) ?? [], as: UTF8.self)
+            do {
+                let domain = try DomainParser.define(xml: text)
+                records[domain.name] = Record(domain: domain, persistent: true, lifecycle: .shutoff(.unknown))
+            } catch {
+                logger.error("ignoring definition \(path.string): \(error.message)")
+            }
+        }
+        for file in Self.list(layout.statusDirectory) where file.hasSuffix(".json") {
+            guard let status = GuestStatus.read(from: layout.statusDirectory.appending(file)) else { continue }
+            await reattach(status)
+        }
+    }
+
+    private func reattach(_ status: GuestStatus) async {
+        nextID = max(nextID, status.id + 1)
+        let alive = status.process.isAlive && status.process.arguments.contains(status.uuid)
+        // The live definition the run keeps (with hot-plugged devices), else the saved one.
+        var domain: Domain?
+        if let xml = AtomicFile.read(FilePath(status.guestDirectory).appending("domain.xml")) {
+            domain = try? DomainParser.define(xml: String(decoding: xml, as: UTF8.self))
+        }
+        if domain == nil { domain = records[status.name]?.domain }
+        guard alive, let domain else {
+            logger.info("guest \(status.name) is gone: cleaning up", metadata: ["pid": "\(status.process.pid)"])
+            GuestFiles.remove(status: status, layout: layout)
+            if records[status.name] != nil {
+                records[status.name]?.lifecycle = .shutoff(status.stopping == nil ? .crashed : .shutdown)
+            }
+            return
+        }
+        do {
+            let qmp = try await QMP.Client.connect(unixPath: status.monitorPath, timeout: .seconds(10))
+            var current = status
+            current.paused = !((try? await qmp.queryStatus().running) ?? true)
+            let guest = RunningGuest(domain: domain, status: current, qmp: qmp, layout: layout, logger: logger,
+                                     onExit: exitHandler(name: status.name, id: status.id))
+            await guest.watch()
+            await guest.refreshChannelStates()
+            if let records = status.brokered, !records.isEmpty,
+               let brokers = try? await GuestBrokers.start(
+                   records: records, guestName: status.name, guestDirectory: status.guestDirectory,
+                   socketGroup: socketGroup, logger: logger, strict: false) {
+                await guest.adopt(brokers)
+            }
+            // The same ports as before the restart, so clients find the guest where it was.
+            let configured = (try? monitorPlan(for: domain)) ?? .disabled
+            if let ports = status.monitorPorts {
+                await guest.startMonitor(plan: .fixed(monitorPort: ports.monitor), fallback: configured, rules: monitorRules)
+            } else {
+                await guest.startMonitor(plan: configured, rules: monitorRules)
+            }
+            GuestFiles.linkByName(layout: layout, name: status.name, guestDirectory: FilePath(status.guestDirectory))
+            if records[status.name] == nil {
+                records[status.name] = Record(domain: domain, persistent: false, lifecycle: .starting)
+            }
+            records[status.name]?.lifecycle = .running(guest)
+            logger.info("re-attached to \(status.name)", metadata: ["pid": "\(status.process.pid)", "id": "\(status.id)"])
+        } catch {
+            logger.error("cannot re-attach to \(status.name): \(error); leaving it running")
+        }
+    }
+
+    nonisolated func exitHandler(name: String, id: Int) -> @Sendable (DomainStateReason) async -> Void {
+        { [weak self] reason in await self?.guestExited(name: name, id: id, reason: reason) }
+    }
+
+    private func guestExited(name: String, id: Int, reason: DomainStateReason) {
+        guard let record = records[name], case .running(let guest) = record.lifecycle, guest.id == id else { return }
+        if record.persistent {
+            records[name]?.lifecycle = .shutoff(reason)
+        } else {
+            records[name] = nil
+        }
+        logger.info("domain \(name) stopped", metadata: ["reason": "\(reason.rawValue)"])
     }
 }

@@ -1,5 +1,14 @@
+import Foundation
+import Logging
+import SystemPackage
+import VirtKitDomain
+import VirtKitHost
 import VirtKitModel
 import VirtKitMonitor
+import VirtKitQMP
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension Hypervisor {
     /// Where the monitor channels of running guest `name` listen.
@@ -21,5 +30,20 @@ extension Hypervisor {
             }
         }
         return info
+    }
+
+    var monitorRules: MonitorRules {
+        MonitorRules(tcpAccess: PeerAccess(group: socketGroup), allowHostAccess: monitorSettings.allowHostAccess)
+    }
+
+    /// Where a newly started guest's monitor listens on TCP: its metadata's port, else the next
+    /// of monitor.conf's base (one more per running guest, ports in use skipped), or not at all.
+    func monitorPlan(for domain: Domain) throws(RuntimeError) -> MonitorServer.TCPPlan {
+        let own: VirtKitMonitorSettings?
+        do { own = try domain.virtkitMonitor } catch { throw RuntimeError(.configUnsupported, error.message) }
+        if own?.tcp == false || (own?.tcp == nil && !monitorSettings.tcp) { return .disabled }
+        if let port = own?.port { return .fixed(monitorPort: port) }
+        let running = records.values.filter { if case .running = $0.lifecycle { return true } else { return false } }.count
+        return .automatic(base: monitorSettings.basePort, ordinal: running)
     }
 }

@@ -57,117 +57,6 @@ public actor Hypervisor {
                       monitorRules: monitorRules)
     }
 
-    var monitorRules: MonitorRules {
-        MonitorRules(tcpAccess: PeerAccess(group: socketGroup), allowHostAccess: monitorSettings.allowHostAccess)
-    }
-
-    // MARK: - Start-up
-
-    /// Loads every saved definition and re-attaches to every guest still running; the status of
-    /// guests that are gone is cleaned up and they are marked shut off.
-    public func load() async throws(RuntimeError) {
-        do {
-            for directory in [layout.stateDirectory, layout.definitionsDirectory, layout.runDirectory,
-                              layout.statusDirectory, layout.guestsDirectory, layout.logDirectory] {
-                try AtomicFile.makeDirectory(directory)
-            }
-            if let socketGroup {
-                for directory in [layout.runDirectory, layout.guestsDirectory] {
-                    try UnixSocket.shareDirectory(directory, withGroup: socketGroup)
-                }
-            }
-        } catch {
-            throw RuntimeError(.systemError, error.description)
-        }
-        for file in Self.list(layout.definitionsDirectory) where file.hasSuffix(".xml") {
-            let path = layout.definitionsDirectory.appending(file)
-            let text = String(decoding: AtomicFile.read(path) ?? [], as: UTF8.self)
-            do {
-                let domain = try DomainParser.define(xml: text)
-                records[domain.name] = Record(domain: domain, persistent: true, lifecycle: .shutoff(.unknown))
-            } catch {
-                logger.error("ignoring definition \(path.string): \(error.message)")
-            }
-        }
-        for file in Self.list(layout.statusDirectory) where file.hasSuffix(".json") {
-            guard let status = GuestStatus.read(from: layout.statusDirectory.appending(file)) else { continue }
-            await reattach(status)
-        }
-    }
-
-    private func reattach(_ status: GuestStatus) async {
-        nextID = max(nextID, status.id + 1)
-        let alive = status.process.isAlive && status.process.arguments.contains(status.uuid)
-        // The live definition the run keeps (with hot-plugged devices), else the saved one.
-        var domain: Domain?
-        if let xml = AtomicFile.read(FilePath(status.guestDirectory).appending("domain.xml")) {
-            domain = try? DomainParser.define(xml: String(decoding: xml, as: UTF8.self))
-        }
-        if domain == nil { domain = records[status.name]?.domain }
-        guard alive, let domain else {
-            logger.info("guest \(status.name) is gone: cleaning up", metadata: ["pid": "\(status.process.pid)"])
-            GuestFiles.remove(status: status, layout: layout)
-            if records[status.name] != nil {
-                records[status.name]?.lifecycle = .shutoff(status.stopping == nil ? .crashed : .shutdown)
-            }
-            return
-        }
-        do {
-            let qmp = try await QMP.Client.connect(unixPath: status.monitorPath, timeout: .seconds(10))
-            var current = status
-            current.paused = !((try? await qmp.queryStatus().running) ?? true)
-            let guest = RunningGuest(domain: domain, status: current, qmp: qmp, layout: layout, logger: logger,
-                                     onExit: exitHandler(name: status.name, id: status.id))
-            await guest.watch()
-            await guest.refreshChannelStates()
-            if let records = status.brokered, !records.isEmpty,
-               let brokers = try? await GuestBrokers.start(
-                   records: records, guestName: status.name, guestDirectory: status.guestDirectory,
-                   socketGroup: socketGroup, logger: logger, strict: false) {
-                await guest.adopt(brokers)
-            }
-            // The same ports as before the restart, so clients find the guest where it was.
-            let configured = (try? monitorPlan(for: domain)) ?? .disabled
-            if let ports = status.monitorPorts {
-                await guest.startMonitor(plan: .fixed(monitorPort: ports.monitor), fallback: configured, rules: monitorRules)
-            } else {
-                await guest.startMonitor(plan: configured, rules: monitorRules)
-            }
-            GuestFiles.linkByName(layout: layout, name: status.name, guestDirectory: FilePath(status.guestDirectory))
-            if records[status.name] == nil {
-                records[status.name] = Record(domain: domain, persistent: false, lifecycle: .starting)
-            }
-            records[status.name]?.lifecycle = .running(guest)
-            logger.info("re-attached to \(status.name)", metadata: ["pid": "\(status.process.pid)", "id": "\(status.id)"])
-        } catch {
-            logger.error("cannot re-attach to \(status.name): \(error); leaving it running")
-        }
-    }
-
-    nonisolated func exitHandler(name: String, id: Int) -> @Sendable (DomainStateReason) async -> Void {
-        { [weak self] reason in await self?.guestExited(name: name, id: id, reason: reason) }
-    }
-
-    private func guestExited(name: String, id: Int, reason: DomainStateReason) {
-        guard let record = records[name], case .running(let guest) = record.lifecycle, guest.id == id else { return }
-        if record.persistent {
-            records[name]?.lifecycle = .shutoff(reason)
-        } else {
-            records[name] = nil
-        }
-        logger.info("domain \(name) stopped", metadata: ["reason": "\(reason.rawValue)"])
-    }
-
-    /// Where a newly started guest's monitor listens on TCP: its metadata's port, else the next
-    /// of monitor.conf's base (one more per running guest, ports in use skipped), or not at all.
-    func monitorPlan(for domain: Domain) throws(RuntimeError) -> MonitorServer.TCPPlan {
-        let own: VirtKitMonitorSettings?
-        do { own = try domain.virtkitMonitor } catch { throw RuntimeError(.configUnsupported, error.message) }
-        if own?.tcp == false || (own?.tcp == nil && !monitorSettings.tcp) { return .disabled }
-        if let port = own?.port { return .fixed(monitorPort: port) }
-        let running = records.values.filter { if case .running = $0.lifecycle { return true } else { return false } }.count
-        return .automatic(base: monitorSettings.basePort, ordinal: running)
-    }
 
     func setLifecycle(_ name: String, _ lifecycle: Lifecycle) {
         records[name]?.lifecycle = lifecycle
@@ -175,5 +64,95 @@ public actor Hypervisor {
 
     static func list(_ directory: FilePath) -> [String] {
         (try? FileManager.default.contentsOfDirectory(atPath: directory.string))?.sorted() ?? []
+    }
+}
+
+// MARK: - Queries
+
+extension Hypervisor {
+    func lookup(_ name: String) throws(RuntimeError) -> Record {
+        guard let record = records[name] else {
+            throw RuntimeError(.noDomain, "Domain not found: no domain with matching name '\(name)'")
+        }
+        return record
+    }
+
+    func summary(_ name: String) -> DomainSummary {
+        guard let record = records[name] else {
+            return DomainSummary(id: nil, name: name, uuid: "", state: .shutoff, reason: .unknown)
+        }
+        switch record.lifecycle {
+        case .shutoff(let reason):
+            return DomainSummary(id: nil, name: name, uuid: record.domain.uuid,
+                                 state: reason == .crashed ? .crashed : .shutoff, reason: reason)
+        case .starting:
+            return DomainSummary(id: nil, name: name, uuid: record.domain.uuid, state: .starting, reason: .booted)
+        case .running(let guest):
+            let status = guest.snapshot
+            return DomainSummary(id: status.id, name: name, uuid: record.domain.uuid,
+                                 state: status.stopping != nil ? .inShutdown : (status.paused ? .paused : .running),
+                                 reason: status.paused ? .userRequested : .booted)
+        }
+    }
+
+    /// `virsh list [--all]`: running domains by id, then (with all) the inactive ones by name.
+    public func list(all: Bool) -> [DomainSummary] {
+        let summaries = records.keys.map { summary($0) }
+        let active = summaries.filter { $0.id != nil }.sorted { ($0.id ?? 0) < ($1.id ?? 0) }
+        let inactive = summaries.filter { $0.id == nil }.sorted { $0.name < $1.name }
+        return all ? active + inactive : active
+    }
+
+    public func state(name: String) throws(RuntimeError) -> DomainSummary {
+        _ = try lookup(name)
+        return summary(name)
+    }
+
+    public func info(name: String) throws(RuntimeError) -> DomainInfo {
+        let record = try lookup(name)
+        var pid: Int32?
+        var accelerator: String?
+        var channels: [ChannelConnection] = []
+        var cpuTime: Double?
+        if case .running(let guest) = record.lifecycle {
+            let status = guest.snapshot
+            pid = status.process.pid
+            accelerator = status.accelerator
+            channels = status.channels.sorted { $0.key < $1.key }.map { ChannelConnection(name: $0.key, connected: $0.value) }
+            cpuTime = Self.cpuSeconds(pid: status.process.pid)
+        }
+        let domain = record.domain
+        return DomainInfo(summary: summary(name), osType: domain.os.type, maxMemoryKiB: domain.memoryKiB,
+                          usedMemoryKiB: domain.currentMemoryKiB, vcpus: domain.vcpus, cpuTimeSeconds: cpuTime,
+                          persistent: record.persistent, autostart: false, pid: pid, accelerator: accelerator,
+                          channels: channels)
+    }
+
+    /// `virsh dumpxml [--inactive]`: the live XML carries the runtime id, pty paths, generated
+    /// socket paths and channel states.
+    public func xml(name: String, inactive: Bool) throws(RuntimeError) -> String {
+        let record = try lookup(name)
+        guard !inactive, case .running(let guest) = record.lifecycle else {
+            return DomainFormatter.format(record.domain)
+        }
+        let status = guest.snapshot
+        return LiveXML.format(guest.domain, status: status,
+                              paths: launcher.paths(id: status.id, name: name))
+    }
+
+    static func cpuSeconds(pid: Int32) -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    func running(_ name: String) throws(RuntimeError) -> RunningGuest {
+        let record = try lookup(name)
+        guard case .running(let guest) = record.lifecycle else {
+            throw RuntimeError(.operationInvalid, "Requested operation is not valid: domain is not running")
+        }
+        return guest
     }
 }

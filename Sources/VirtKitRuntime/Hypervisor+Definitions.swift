@@ -1,0 +1,78 @@
+import Foundation
+import Logging
+import SystemPackage
+import VirtKitDomain
+import VirtKitGuestAgent
+import VirtKitHost
+import VirtKitModel
+import VirtKitMonitor
+import VirtKitQEMU
+import VirtKitQMP
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Definitions: what `define` saves and `undefine` removes.
+extension Hypervisor {
+    /// `virsh define`: validates, refuses a clash of name or uuid with another domain, saves the
+    /// normalised XML. Redefining a domain (same name and uuid) replaces its inactive definition.
+    public func define(xml: String) throws(RuntimeError) -> DomainSummary {
+        let domain: Domain
+        do {
+            domain = try DomainParser.define(xml: xml)
+        } catch {
+            throw RuntimeError(error.code == .xmlError || error.code == .xmlDetail ? .xmlError : .configUnsupported,
+                           error.message)
+        }
+        try Self.checkName(domain.name)
+        if let existing = records[domain.name], existing.domain.uuid != domain.uuid {
+            throw RuntimeError(.domainExists,
+                           "operation failed: domain '\(domain.name)' already exists with uuid \(existing.domain.uuid)")
+        }
+        if let other = records.values.first(where: { $0.domain.uuid == domain.uuid && $0.domain.name != domain.name }) {
+            throw RuntimeError(.domainExists,
+                           "operation failed: domain '\(other.domain.name)' is already defined with uuid \(domain.uuid)")
+        }
+        // Generated socket paths must fit sockaddr_un for any id this daemon will hand out.
+        let worstID = max(nextID, 99_999)
+        if let (path, length) = launcher.overlongGeneratedPaths(domain, id: worstID).first {
+            throw RuntimeError(.configUnsupported,
+                           "generated UNIX socket path '\(path)' is \(length) bytes, more than the \(UnixSocket.maximumDirectPathLength) a socket path can hold; use a shorter run directory or channel name")
+        }
+        do {
+            try AtomicFile.write(DomainFormatter.format(domain), to: layout.definitionPath(domain.name))
+        } catch {
+            throw RuntimeError(.systemError, error.description)
+        }
+        if var record = records[domain.name] {
+            record.domain = domain
+            record.persistent = true
+            records[domain.name] = record
+        } else {
+            records[domain.name] = Record(domain: domain, persistent: true, lifecycle: .shutoff(.unknown))
+        }
+        return summary(domain.name)
+    }
+
+    /// `virsh undefine`: a running domain becomes transient and goes away when it stops.
+    public func undefine(name: String) throws(RuntimeError) {
+        let record = try lookup(name)
+        unlink(layout.definitionPath(name).string)
+        if case .shutoff = record.lifecycle {
+            records[name] = nil
+        } else {
+            records[name]?.persistent = false
+        }
+    }
+
+    /// libvirt refuses '/' in names; VirtKit also refuses what cannot be a file name.
+    static func checkName(_ name: String) throws(RuntimeError) {
+        if name.contains("/") {
+            throw RuntimeError(.xmlError, "XML error: name \(name) cannot contain '/'")
+        }
+        if name.isEmpty || name == "." || name == ".." || name.hasPrefix(".") || name.utf8.count > 200
+            || name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
+            throw RuntimeError(.xmlError, "XML error: domain name '\(name)' is not usable as a file name (empty, leading '.', control characters or over 200 bytes)")
+        }
+    }
+}

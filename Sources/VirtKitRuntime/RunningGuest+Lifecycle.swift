@@ -1,0 +1,152 @@
+import Foundation
+import Logging
+import SystemPackage
+import VirtKitBroker
+import VirtKitDomain
+import VirtKitHost
+import VirtKitModel
+import VirtKitMonitor
+import VirtKitQMP
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The guest's life: QMP events, the stop ladder, reboot, suspend and resume, and what happens
+/// when QEMU exits.
+extension RunningGuest {
+    /// Starts following events and the process's exit. Unstructured tasks: they live as long as
+    /// QEMU does, which no caller's scope covers. `events`: a subscription taken earlier (a
+    /// start takes it before `cont`, so no event after it is missed); nil subscribes now.
+    func watch(events: AsyncStream<QMP.Event>? = nil) {
+        let events = events ?? qmp.events()
+        Task { [weak self] in
+            for await event in events { await self?.handle(event) }
+        }
+        let process = snapshot.process
+        Task { [weak self] in
+            _ = await ProcessExitWatcher.waitForExit(process)
+            await self?.processExited()
+        }
+    }
+
+    func handle(_ event: QMP.Event) async {
+        switch event.kind {
+        case .stop:
+            update { $0.paused = true }
+        case .resume:
+            update { $0.paused = false }
+        case .shutdown:
+            if rebootPending {
+                rebootPending = false
+                logger.info("guest shut down for a reboot: resetting", metadata: ["domain": "\(domain.name)"])
+                _ = try? await qmp.systemReset(timeout: .seconds(5))
+                _ = try? await qmp.cont(timeout: .seconds(5))
+                return
+            }
+            // -no-shutdown leaves QEMU waiting: on_poweroff='destroy' (the only action VirtKit
+            // runs) means quit, as libvirt does.
+            if snapshot.stopping == nil { update { $0.stopping = .shutdown } }
+            _ = try? await qmp.quit(timeout: .seconds(5))
+        case .reset where domain.onReboot == .destroy:
+            if snapshot.stopping == nil { update { $0.stopping = .shutdown } }
+            _ = try? await qmp.quit(timeout: .seconds(5))
+        case .vserportChange:
+            guard let alias = event.data["id"]?.string, let open = event.data["open"]?.bool,
+                  let name = channelName(alias: alias) else { return }
+            update { $0.channels[name] = open }
+        case .guestPanicked:
+            logger.warning("guest panicked", metadata: ["domain": "\(domain.name)"])
+        default:
+            break
+        }
+    }
+
+    /// Waits until QEMU has exited and been cleaned up; false if `timeout` passed first.
+    public func waitForExit(timeout: Duration?) async -> Bool {
+        await exited.wait(timeout: timeout)
+    }
+
+    /// The ladder's first rung: marks the stop and presses the ACPI power button.
+    public func pressPowerButton() async {
+        if snapshot.stopping == nil { update { $0.stopping = .shutdown } }
+        do {
+            try await qmp.systemPowerdown(timeout: .seconds(5))
+        } catch {
+            logger.warning("system_powerdown failed: \(error)", metadata: ["domain": "\(domain.name)"])
+        }
+    }
+
+    /// Waits `timeout` for the guest to power off, then goes down the rest of the ladder.
+    public func finishShutdown(timeout: Duration) async {
+        if await exited.wait(timeout: timeout) { return }
+        logger.info("guest did not power off within \(timeout): going down the ladder",
+                    metadata: ["domain": "\(domain.name)"])
+        await descendLadder()
+    }
+
+    /// Straight down the ladder: quit, SIGTERM, SIGKILL.
+    public func destroy() async {
+        update { $0.stopping = .destroy }
+        await descendLadder()
+    }
+
+    private func descendLadder() async {
+        _ = try? await qmp.quit(timeout: .seconds(2))
+        if await exited.wait(timeout: .seconds(5)) { return }
+        snapshot.process.send(signal: SIGTERM)
+        if await exited.wait(timeout: .seconds(5)) { return }
+        snapshot.process.send(signal: SIGKILL)
+        _ = await exited.wait(timeout: .seconds(10))
+    }
+
+    /// libvirt's default reboot for QEMU: power button, and the SHUTDOWN that follows resets.
+    public func reboot() async throws(RuntimeError) {
+        rebootPending = true
+        do {
+            try await qmp.systemPowerdown(timeout: .seconds(5))
+        } catch {
+            rebootPending = false
+            throw RuntimeError(.operationFailed, "cannot reboot domain '\(domain.name)': \(error)", cause: error)
+        }
+    }
+
+    public func suspend() async throws(RuntimeError) {
+        do { try await qmp.stop(timeout: .seconds(10)) } catch {
+            throw RuntimeError(.operationFailed, "cannot suspend domain '\(domain.name)': \(error)", cause: error)
+        }
+        update { $0.paused = true }
+    }
+
+    public func resume() async throws(RuntimeError) {
+        do { try await qmp.cont(timeout: .seconds(10)) } catch {
+            throw RuntimeError(.operationFailed, "cannot resume domain '\(domain.name)': \(error)", cause: error)
+        }
+        update { $0.paused = false }
+    }
+
+    private func processExited() async {
+        await monitor?.stop()
+        monitor = nil
+        await agentClient?.close()
+        agentClient = nil
+        await brokers?.stop()
+        brokers = nil
+        await qmp.close()
+        let status = snapshot
+        let reason: DomainStateReason
+        switch status.stopping {
+        case .shutdown: reason = .shutdown
+        case .destroy: reason = .destroyed
+        case nil: reason = .crashed
+        }
+        if reason == .crashed {
+            logger.error("QEMU exited unexpectedly", metadata: ["domain": "\(domain.name)", "pid": "\(status.process.pid)"])
+        }
+        GuestFiles.remove(status: status, layout: layout)
+        appendLog("shutting down, reason=\(reason.rawValue)")
+        // The owner learns of the exit before any waiter wakes, so a finished destroy is never
+        // followed by a list that still says running.
+        await onExit(reason)
+        exited.open()
+    }
+}
