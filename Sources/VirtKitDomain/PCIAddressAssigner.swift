@@ -11,62 +11,81 @@ enum PCIAddressAssigner {
     }
 
     static func assign(_ domain: inout Domain) throws(DomainError) {
-        var devices = domain.devices
-        domain.devices = Devices()  // taken out, so that changing `devices` copies no array
-        defer { domain.devices = devices }
-        var used = Set<UInt32>()  // bus 0 slots taken
-        used.insert(0)
-        used.insert(domain.isQ35 ? 0x1f : 1)
-        func reserve(_ address: DeviceAddress?) {
-            if case .pci(_, 0, let slot, _, _) = address { used.insert(slot) }
+        var assignment = Assignment(devices: domain.devices, isQ35: domain.isQ35)
+        domain.devices = Devices()  // taken out, so that changing the devices copies no array
+        defer { domain.devices = assignment.devices }
+        assignment.reserveExplicitSlots()
+        assignment.placeFixedDevices()
+        let wanted = try assignment.wantedSlots()
+        if domain.isQ35 {
+            assignment.placeOnRootPorts(wanted)
+        } else {
+            try assignment.placeOnBusZero(wanted)
         }
-        devices.interfaces.forEach { reserve($0.address) }
-        devices.controllers.forEach { reserve($0.address) }
-        devices.disks.forEach { reserve($0.address) }
-        reserve(devices.memballoon?.address)
-        devices.videos.forEach { reserve($0.address) }
-        devices.serials.forEach { reserve($0.address) }
+    }
 
-        // Fixed places.
-        for i in devices.controllers.indices where devices.controllers[i].address == nil {
-            let c = devices.controllers[i]
-            if !domain.isQ35 && c.type == "usb" && c.index == 0 && c.model == "piix3-uhci" {
-                devices.controllers[i].address = .pci(domain: 0, bus: 0, slot: 1, function: 2, multifunction: nil)
-            } else if domain.isQ35 && c.type == "sata" && c.index == 0 {
-                devices.controllers[i].address = .pci(domain: 0, bus: 0, slot: 0x1f, function: 2, multifunction: nil)
-            }
-        }
-        if let primary = devices.videos.firstIndex(where: \.primary), devices.videos[primary].address == nil {
-            let slot: UInt32 = domain.isQ35 ? 1 : 2
-            if !used.contains(slot) {
-                used.insert(slot)
-                devices.videos[primary].address = .pci(domain: 0, bus: 0, slot: slot, function: 0, multifunction: nil)
-            }
+    /// The devices being assigned, and the slots of bus 0 taken so far.
+    private struct Assignment {
+        var devices: Devices
+        let isQ35: Bool
+        var used: Set<UInt32>
+
+        init(devices: Devices, isQ35: Bool) {
+            self.devices = devices
+            self.isQ35 = isQ35
+            used = [0, isQ35 ? 0x1f : 1]
         }
 
-        var wanted: [Slot] = []
-        for i in devices.interfaces.indices where devices.interfaces[i].address == nil { wanted.append(.interface(i)) }
-        for i in devices.controllers.indices where devices.controllers[i].address == nil {
-            let c = devices.controllers[i]
-            if c.type == "pci" { continue }
-            if c.type == "ide" && c.index == 0 { continue }
-            wanted.append(.controller(i))
+        mutating func reserveExplicitSlots() {
+            let addresses = devices.interfaces.map(\.address) + devices.controllers.map(\.address) + devices.disks.map(\.address)
+                + [devices.memballoon?.address] + devices.videos.map(\.address) + devices.serials.map(\.address)
+            for address in addresses {
+                if case .pci(_, 0, let slot, _, _) = address { used.insert(slot) }
+            }
         }
-        for i in devices.disks.indices where devices.disks[i].address == nil && devices.disks[i].targetBus == "virtio" {
-            wanted.append(.disk(i))
-        }
-        if let balloon = devices.memballoon, balloon.model == "virtio", balloon.address == nil { wanted.append(.memballoon) }
-        for i in devices.videos.indices where devices.videos[i].address == nil { wanted.append(.video(i)) }
-        for i in devices.serials.indices where devices.serials[i].address == nil {
-            if case .serial(.pciSerial, _, _) = devices.serials[i].target {
-                if domain.isQ35 {
-                    throw DomainError(.configUnsupported, "pci-serial on a q35 machine is not supported by VirtKit")
+
+        /// The places libvirt fixes: PIIX3's USB and q35's SATA controller, the primary video.
+        mutating func placeFixedDevices() {
+            for i in devices.controllers.indices where devices.controllers[i].address == nil {
+                let c = devices.controllers[i]
+                if !isQ35 && c.type == "usb" && c.index == 0 && c.model == "piix3-uhci" {
+                    devices.controllers[i].address = .pci(domain: 0, bus: 0, slot: 1, function: 2, multifunction: nil)
+                } else if isQ35 && c.type == "sata" && c.index == 0 {
+                    devices.controllers[i].address = .pci(domain: 0, bus: 0, slot: 0x1f, function: 2, multifunction: nil)
                 }
+            }
+            if let primary = devices.videos.firstIndex(where: \.primary), devices.videos[primary].address == nil {
+                let slot: UInt32 = isQ35 ? 1 : 2
+                if !used.contains(slot) {
+                    used.insert(slot)
+                    devices.videos[primary].address = .pci(domain: 0, bus: 0, slot: slot, function: 0, multifunction: nil)
+                }
+            }
+        }
+
+        /// The devices still without an address, in libvirt's order.
+        func wantedSlots() throws(DomainError) -> [Slot] {
+            var wanted: [Slot] = []
+            for i in devices.interfaces.indices where devices.interfaces[i].address == nil { wanted.append(.interface(i)) }
+            for i in devices.controllers.indices where devices.controllers[i].address == nil {
+                let c = devices.controllers[i]
+                if c.type == "pci" || (c.type == "ide" && c.index == 0) { continue }
+                wanted.append(.controller(i))
+            }
+            for i in devices.disks.indices where devices.disks[i].address == nil && devices.disks[i].targetBus == "virtio" {
+                wanted.append(.disk(i))
+            }
+            if let balloon = devices.memballoon, balloon.model == "virtio", balloon.address == nil { wanted.append(.memballoon) }
+            for i in devices.videos.indices where devices.videos[i].address == nil { wanted.append(.video(i)) }
+            for i in devices.serials.indices where devices.serials[i].address == nil {
+                guard case .serial(.pciSerial, _, _) = devices.serials[i].target else { continue }
+                if isQ35 { throw DomainError(.configUnsupported, "pci-serial on a q35 machine is not supported by VirtKit") }
                 wanted.append(.serial(i))
             }
+            return wanted
         }
 
-        func place(_ slot: Slot, _ address: DeviceAddress) {
+        mutating func place(_ slot: Slot, _ address: DeviceAddress) {
             switch slot {
             case .interface(let i): devices.interfaces[i].address = address
             case .controller(let i): devices.controllers[i].address = address
@@ -77,9 +96,20 @@ enum PCIAddressAssigner {
             }
         }
 
-        if domain.isQ35 {
-            // Root ports already defined and still empty are used first; libvirt adds ports only
-            // for what is left, plus one spare for hot-plug.
+        /// i440fx: the next free slot of bus 0 for each.
+        mutating func placeOnBusZero(_ wanted: [Slot]) throws(DomainError) {
+            var nextSlot: UInt32 = 1
+            for slot in wanted {
+                while used.contains(nextSlot) { nextSlot += 1 }
+                guard nextSlot < 32 else { throw DomainError(.internalError, "No more available PCI slots") }
+                used.insert(nextSlot)
+                place(slot, .pci(domain: 0, bus: 0, slot: nextSlot, function: 0, multifunction: nil))
+            }
+        }
+
+        /// q35: root ports already defined and still empty are used first; libvirt adds ports
+        /// only for what is left, plus one spare for hot-plug.
+        mutating func placeOnRootPorts(_ wanted: [Slot]) {
             var busesInUse = Set<UInt32>()
             for address in devices.interfaces.map(\.address) + devices.controllers.map(\.address)
                 + devices.disks.map(\.address) + devices.videos.map(\.address) + [devices.memballoon?.address] {
@@ -89,10 +119,10 @@ enum PCIAddressAssigner {
                 .map(\.index)
             var remaining: [Slot] = []
             for slot in wanted {
-                if !freePorts.isEmpty {
-                    place(slot, .pci(domain: 0, bus: UInt32(freePorts.removeFirst()), slot: 0, function: 0, multifunction: nil))
-                } else {
+                if freePorts.isEmpty {
                     remaining.append(slot)
+                } else {
+                    place(slot, .pci(domain: 0, bus: UInt32(freePorts.removeFirst()), slot: 0, function: 0, multifunction: nil))
                 }
             }
             guard !remaining.isEmpty else { return }
@@ -100,16 +130,20 @@ enum PCIAddressAssigner {
             for (n, slot) in remaining.enumerated() {
                 place(slot, .pci(domain: 0, bus: UInt32(firstBus + n), slot: 0, function: 0, multifunction: nil))
             }
+            addRootPorts(count: remaining.count + 1, firstBus: firstBus)
+        }
+
+        /// `count` new root ports for buses from `firstBus`, eight functions a slot of pcie.0.
+        mutating func addRootPorts(count: Int, firstBus: Int) {
             for c in devices.controllers where c.model == "pcie-root-port" {
                 if case .pci(_, 0, let slot, _, _) = c.address { used.insert(slot) }
             }
-            let portCount = remaining.count + 1
             var nextSlot: UInt32 = 1
             while used.contains(nextSlot) { nextSlot += 1 }
-            for n in 0..<portCount {
+            for n in 0..<count {
                 let slot = nextSlot + UInt32(n / 8)
                 let function = UInt32(n % 8)
-                let portsInSlot = min(8, portCount - (n / 8) * 8)
+                let portsInSlot = min(8, count - (n / 8) * 8)
                 var port = Controller(type: "pci", index: firstBus + n, model: "pcie-root-port")
                 port.modelName = "pcie-root-port"
                 port.chassis = firstBus + n
@@ -117,16 +151,6 @@ enum PCIAddressAssigner {
                 port.address = .pci(domain: 0, bus: 0, slot: slot, function: function,
                                     multifunction: function == 0 && portsInSlot > 1 ? true : nil)
                 devices.controllers.append(port)  // libvirt appends the ports it adds
-            }
-        } else {
-            var nextSlot: UInt32 = 1
-            for slot in wanted {
-                while used.contains(nextSlot) { nextSlot += 1 }
-                guard nextSlot < 32 else {
-                    throw DomainError(.internalError, "No more available PCI slots")
-                }
-                used.insert(nextSlot)
-                place(slot, .pci(domain: 0, bus: 0, slot: nextSlot, function: 0, multifunction: nil))
             }
         }
     }

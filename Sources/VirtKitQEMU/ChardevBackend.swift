@@ -18,6 +18,17 @@ struct ChardevBackend {
     private static func onOff(_ value: Bool) -> String { value ? "on" : "off" }
 
     func arguments(for chardev: Chardev, id: String) throws(QEMUCommandLineError) -> [String] {
+        var (args, tlsAlias) = objectArguments(for: chardev, id: id)
+        var value = UTF8Buffer(capacity: 96)
+        try appendBackend(chardev.source, id: id, tlsAlias: tlsAlias, to: &value)
+        appendLog(chardev.log, to: &value)
+        args.append("-chardev")
+        args.append(value.string)
+        return args
+    }
+
+    /// What goes before `-chardev`: the TLS credentials object, the fd sets.
+    private func objectArguments(for chardev: Chardev, id: String) -> (arguments: [String], tlsAlias: String?) {
         var args: [String] = []
         var tlsAlias: String?
         if case .tcp(let tcp) = chardev.source, tcp.tls == true {
@@ -37,7 +48,12 @@ struct ChardevBackend {
         if let log = descriptors?.log, let set = log.fdset {
             args += ["-add-fd", "set=\(set),fd=\(log.number),opaque=\(log.label)"]
         }
-        var value = UTF8Buffer(capacity: 96)
+        return (args, tlsAlias)
+    }
+
+    /// The backend and its options: `socket,id=charserial0,path=...`.
+    private func appendBackend(_ source: ChardevSource, id: String, tlsAlias: String?,
+                               to value: inout UTF8Buffer) throws(QEMUCommandLineError) {
         func start(_ backend: String) {
             value.append(backend)
             value.append(",id=")
@@ -51,7 +67,7 @@ struct ChardevBackend {
             value.append(name)
             value.append(Self.escapeComma(text))
         }
-        switch chardev.source {
+        switch source {
         case .null: start("null")
         case .vc: start("vc")
         case .pty: start("pty")
@@ -113,19 +129,24 @@ struct ChardevBackend {
         case .nmdm:
             throw QEMUCommandLineError("unsupported configuration: unsupported chardev 'nmdm'")
         }
-        if let log = chardev.log {
+    }
+
+    /// `logfile=` and `logappend=`.
+    private func appendLog(_ log: ChardevLog?, to value: inout UTF8Buffer) {
+        func option(_ name: String, _ text: String) {
+            value.append(name)
+            value.append(text)
+        }
+        if let log {
             if let planned = descriptors?.log, let set = planned.fdset {
                 value.append(",logfile=/dev/fdset/")
                 value.append(decimal: set)
                 value.append(",logappend=on")
             } else {
-                option(",logfile=", escaped: log.file)
+                option(",logfile=", Self.escapeComma(log.file))
                 if let append = log.append { option(",logappend=", Self.onOff(append)) }
             }
         }
-        args.append("-chardev")
-        args.append(value.string)
-        return args
     }
 
     private static func appendReconnect(_ reconnect: ChardevReconnect, to value: inout UTF8Buffer) {
