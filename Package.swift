@@ -178,7 +178,9 @@ let package = Package(
         ),
         // Golden files and cases live under Tests/Golden and Tests/ConformanceTests/Cases and are
         // found through #filePath, so every target can share them.
-        .target(name: "VirtKitTestSupport", path: "Tests/Support"),
+        // The tests' shared harness: QEMU processes and instances, the test guest image, a second
+        // local user, golden files.
+        .target(name: "VirtKitTestSupport", dependencies: ["VirtKitQMP"], path: "Tests/Support"),
         .testTarget(name: "VirtKitJSONTests", dependencies: ["VirtKitJSON"]),
         .testTarget(name: "VirtKitTextTests", dependencies: ["VirtKitText"]),
         .testTarget(name: "VirtKitDomainTests", dependencies: ["VirtKitDomain", "VirtKitTestSupport"]),
@@ -229,10 +231,14 @@ let package = Package(
             ]
         ),
         .testTarget(name: "VirtKitHostTests", dependencies: ["VirtKitHost", "VirtKitTestSupport"]),
+        .testTarget(name: "VirtKitRuntimeTests", dependencies: ["VirtKitRuntime", "VirtKitQMP", "VirtKitTestSupport"]),
+        // End to end: real guests under virtkitd (in process and as a daemon), its CLI, its API
+        // and libvirt's tools beside it. The unit tests run without it:
+        // swift test --skip 'VirtKitIntegrationTests|RealQEMU|RealAgent'
         .testTarget(
-            name: "VirtKitRuntimeTests",
+            name: "VirtKitIntegrationTests",
             dependencies: [
-                "VirtKitRuntime", "VirtKitDaemon", "VirtKitClient", "VirtKitCommands", "VirtKitQMP",
+                "VirtKitRuntime", "VirtKitDaemon", "VirtKitClient", "VirtKitQMP",
                 "VirtKitHost", "VirtKitAPI", "VirtKitTestSupport",
             ]
         ),

@@ -14,7 +14,7 @@ import Glibc
 extension BrokerTests {
     /// The broker as virtkitd will run it: QEMU started paused with a pty serial console,
     /// the broker on the pty's slave before `cont`, the test guest booting through it.
-    @Suite struct RealQEMU {
+    @Suite(.tags(.qemu)) struct RealQEMU {
         static let guestDirectory = TestGuestImage.directory
 
         /// Builds the test guest if needed (a no-op when it is up to date).

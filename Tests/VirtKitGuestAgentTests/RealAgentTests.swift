@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import VirtKitTestSupport
 import VirtKitGuestAgent
 import VirtKitQMP
 
 /// Debian's qemu-ga 7.2 in the bundled test guest, booted once under TCG.
-@Suite struct RealAgentTests {
+@Suite(.tags(.qemu)) struct RealAgentTests {
     /// What `body` threw; nil when it succeeded.
     static func failure<T>(_ body: () async throws(GuestAgent.Error) -> T) async -> GuestAgent.Error? {
         do {

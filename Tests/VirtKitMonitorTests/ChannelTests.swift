@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VirtKitTestSupport
 import VirtKitQMP
 @testable import VirtKitMonitor
 

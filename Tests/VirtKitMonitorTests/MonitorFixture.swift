@@ -3,6 +3,7 @@ import Logging
 import Synchronization
 import SystemPackage
 import Testing
+import VirtKitTestSupport
 import VirtKitMonitor
 import VirtKitQMP
 

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import Testing
+import VirtKitTestSupport
 import VirtKitQMP
 @testable import VirtKitMonitor
 

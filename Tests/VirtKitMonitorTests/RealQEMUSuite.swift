@@ -1,8 +1,9 @@
 import Testing
+import VirtKitTestSupport
 
 /// Every test that starts a real qemu-system-x86_64 (7.2, paused with `-S`, no kernel), one
 /// at a time: they share the machine's two cores with builds and other suites.
-@Suite("Monitor server against real QEMU", .serialized, .timeLimit(.minutes(5)))
+@Suite("Monitor server against real QEMU", .tags(.qemu), .serialized, .timeLimit(.minutes(5)))
 enum RealQEMU {}
 
 /// The JSON lines in a QMP-mode client's output (the HMP banner's prompt stripped).

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import VirtKitTestSupport
 @testable import VirtKitQMP
 
 /// Against a real qemu-system-x86_64 (7.2), started paused with `-S` and no kernel.
-@Suite("QMP against real QEMU", .serialized, .timeLimit(.minutes(2)))
+@Suite("QMP against real QEMU", .tags(.qemu), .serialized, .timeLimit(.minutes(2)))
 struct RealQEMUTests {
     @Test func greetingStatusHumanChardevAndVersion() async throws {
         try await QEMUInstance.with { qemu in

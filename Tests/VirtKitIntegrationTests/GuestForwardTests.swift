@@ -1,6 +1,7 @@
 import Foundation
 import SystemPackage
 import Testing
+import VirtKitTestSupport
 import VirtKitAPI
 import VirtKitHost
 @testable import VirtKitRuntime
@@ -10,7 +11,7 @@ import Glibc
 
 /// guestfwd channels end to end: the guest's TCP connection to 10.0.2.1:PORT on its user-mode
 /// NIC reaches a host peer and back, with the real test guest's busybox `nc` on the serial shell.
-@Suite("Runtime: guestfwd channels through user networking", .serialized)
+@Suite("Runtime: guestfwd channels through user networking", .tags(.qemu), .serialized)
 struct GuestForwardTests {
     /// The guest's NIC: user-mode networking, which the guest configures as 10.0.2.15/24.
     static let userInterface = "<interface type='user'><model type='virtio'/></interface>"

@@ -11,7 +11,7 @@ import Glibc
 
 /// virtkitd and virtkit as real processes: the API on its UNIX socket, the CLI's verbs, and a
 /// `kill -9` of the daemon that the guest survives and the next daemon re-attaches to.
-@Suite("Daemon process: API, CLI, re-attach after kill -9", .serialized)
+@Suite("Daemon process: API, CLI, re-attach after kill -9", .tags(.qemu), .serialized)
 struct DaemonProcessTests {
     static func binary(_ name: String) throws -> String {
         let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()

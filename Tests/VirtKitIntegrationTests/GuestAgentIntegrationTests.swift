@@ -1,6 +1,7 @@
 import Foundation
 import SystemPackage
 import Testing
+import VirtKitTestSupport
 import VirtKitAPI
 import VirtKitClient
 import VirtKitHost
@@ -13,7 +14,7 @@ import Glibc
 /// libvirt's errors for an agent that is not connected, not configured or not answering, and
 /// a shutdown through the agent. In-process through the hypervisor, and through the real
 /// `virtkitd` and `virtkit` binaries.
-@Suite("Runtime: the guest agent of a real guest", .serialized)
+@Suite("Runtime: the guest agent of a real guest", .tags(.qemu), .serialized)
 struct GuestAgentIntegrationTests {
     static let notConnected = "Guest agent is not responding: QEMU guest agent is not connected"
     static let timedOut = "Guest agent is not responding: Guest agent not available for now"

@@ -1,6 +1,7 @@
 import Foundation
 import SystemPackage
 import Testing
+import VirtKitTestSupport
 import VirtKitAPI
 import VirtKitHost
 import VirtKitRuntime
@@ -9,7 +10,7 @@ import Glibc
 #endif
 
 /// attach-device and detach-device of chardev devices on a real guest.
-@Suite("Hot-plug: chardev devices on a running guest")
+@Suite("Hot-plug: chardev devices on a running guest", .tags(.qemu))
 struct HotPlugTests {
     /// The guest's shell on its serial console, once it is up.
     static func shell(_ harness: GuestHarness, _ name: String) async throws -> SocketReader {

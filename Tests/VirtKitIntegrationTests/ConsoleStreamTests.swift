@@ -1,6 +1,7 @@
 import Foundation
 import SystemPackage
 import Testing
+import VirtKitTestSupport
 import VirtKitAPI
 import VirtKitClient
 #if canImport(Glibc)
@@ -9,7 +10,7 @@ import Glibc
 
 /// Consoles and channels as WebSocket streams of a real virtkitd (the API's side of
 /// `virtkit console` and `virtkit channel`).
-@Suite("WebSocket streams: consoles and channels through virtkitd", .serialized)
+@Suite("WebSocket streams: consoles and channels through virtkitd", .tags(.qemu), .serialized)
 struct ConsoleStreamTests {
     @Test("a read-only console gets the scrollback, a read-write one types, a channel echoes; wrong names and modes are refused")
     func consoleAndChannelStreams() async throws {

@@ -1,25 +1,25 @@
 import Foundation
 import Testing
 import VirtKitQMP
-import VirtKitTestSupport
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// A real `qemu-system-x86_64`, paused with `-S`, named ``guestName``, with its QMP socket in
-/// a short temp dir (on VirtKitTestSupport's QEMUProcess).
-struct QEMUInstance {
-    static let guestName = "vkmon-guest"
+/// a short temp dir (on ``QEMUProcess``): the one QEMU instance helper of the suites that talk
+/// to QEMU's monitor without a guest.
+public struct QEMUInstance: Sendable {
+    public static let guestName = "vkmon-guest"
 
-    let qemu: QEMUProcess
-    var process: Process { qemu.process }
-    var directory: String { qemu.directory }
-    var socketPath: String { directory + "/qmp.sock" }
+    public let qemu: QEMUProcess
+    public var process: Process { qemu.process }
+    public var directory: String { qemu.directory }
+    public var socketPath: String { directory + "/qmp.sock" }
 
     /// Starts QEMU with `extraArguments`, runs `body`, and always kills QEMU and removes the
     /// directory.
-    static func with(extraArguments: [String] = [], _ body: (QEMUInstance) async throws -> Void) async throws {
+    public static func with(extraArguments: [String] = [], _ body: (QEMUInstance) async throws -> Void) async throws {
         try await QEMUProcess.with(prefix: "vkm", arguments: { directory in
             ["-machine", "q35", "-accel", "tcg", "-m", "64M", "-nodefaults", "-no-user-config", "-display", "none",
              "-S", "-name", guestName, "-qmp", "unix:\(directory)/qmp.sock,server=on,wait=off"] + extraArguments
@@ -31,7 +31,7 @@ struct QEMUInstance {
     }
 
     /// Connects a client, retrying briefly while QEMU starts listening.
-    func connect() async throws -> QMP.Client {
+    public func connect() async throws -> QMP.Client {
         var attempt = 0
         while true {
             do {
@@ -44,9 +44,14 @@ struct QEMUInstance {
             try await Task.sleep(for: .milliseconds(50))
         }
     }
-}
 
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+    /// Waits up to `timeout` for QEMU to exit; its exit status, nil when it still runs.
+    public func waitForExit(timeout: Duration = .seconds(10)) async throws -> Int32? {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while process.isRunning, clock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return process.isRunning ? nil : process.terminationStatus
+    }
 }

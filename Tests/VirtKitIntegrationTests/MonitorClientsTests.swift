@@ -1,6 +1,7 @@
 import Foundation
 import SystemPackage
 import Testing
+import VirtKitTestSupport
 import VirtKitAPI
 import VirtKitHost
 @testable import VirtKitRuntime
@@ -10,7 +11,7 @@ import Glibc
 
 /// Many monitor clients at once on a running test guest: each gets its own right answer, and
 /// every QMP-mode client sees the events of a pause and a resume.
-@Suite("Monitor channels: many clients on a real guest", .serialized)
+@Suite("Monitor channels: many clients on a real guest", .tags(.qemu), .serialized)
 struct MonitorClientsTests {
     enum Address: Sendable, CustomStringConvertible {
         case unix(String), tcp4(Int), tcp6(Int)

@@ -1,6 +1,7 @@
 import Foundation
 import SystemPackage
 import Testing
+import VirtKitTestSupport
 import VirtKitAPI
 import VirtKitHost
 #if canImport(Glibc)
@@ -9,7 +10,7 @@ import Glibc
 
 /// Bad clients on a real virtkitd's console sockets: bursts, junk, a reader that never reads, a
 /// half-closed writer. The daemon and the guest carry on, and no descriptor is left behind.
-@Suite("Console sockets: bad clients against a real virtkitd", .serialized)
+@Suite("Console sockets: bad clients against a real virtkitd", .tags(.qemu), .serialized)
 struct ConsoleBadInputTests {
     static func descriptorCount(_ pid: pid_t) -> Int {
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1

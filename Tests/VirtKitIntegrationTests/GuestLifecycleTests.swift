@@ -1,6 +1,7 @@
 import Foundation
 import SystemPackage
 import Testing
+import VirtKitTestSupport
 import VirtKitAPI
 import VirtKitHost
 @testable import VirtKitRuntime
@@ -9,7 +10,7 @@ import Glibc
 #endif
 
 /// Real QEMU (TCG) with the bundled test guest, driven through the hypervisor in-process.
-@Suite("Runtime: real guests through the hypervisor", .serialized)
+@Suite("Runtime: real guests through the hypervisor", .tags(.qemu), .serialized)
 struct GuestLifecycleTests {
     @Test("boot to the ready marker, echo through a pre-opened channel socket and a 200-byte bind path, clean shutdown")
     func bootEchoShutdown() async throws {
@@ -119,7 +120,7 @@ struct GuestLifecycleTests {
     }
 }
 
-@Suite("Runtime: socket permissions", .serialized)
+@Suite("Runtime: socket permissions", .tags(.qemu), .serialized)
 struct SocketPermissionTests {
     @Test("sockets VirtKit creates are 0600, or 0660 and the group's with --socket-group; the monitor stays private")
     func socketGroup() async throws {

@@ -1,13 +1,14 @@
 import Foundation
 import SystemPackage
 import Testing
+import VirtKitTestSupport
 import VirtKitAPI
 import VirtKitHost
 @testable import VirtKitRuntime
 
 /// KVM is trusted only after the test guest really booted under it; a type='kvm' domain runs
 /// with whatever the probe decided, and boots either way.
-@Suite("Runtime: accelerator probe", .serialized)
+@Suite("Runtime: accelerator probe", .tags(.qemu), .serialized)
 struct AcceleratorTests {
     @Test("the probe boots the test guest under KVM with a deadline, caches the answer, and kvm domains follow it")
     func probeDecidesAndCaches() async throws {

@@ -1,6 +1,7 @@
 import Foundation
 import SystemPackage
 import Testing
+import VirtKitTestSupport
 import VirtKitAPI
 import VirtKitHost
 @testable import VirtKitRuntime
@@ -9,7 +10,7 @@ import Glibc
 #endif
 
 /// Bad input and faults: each gets an error naming what is wrong, and nothing is left behind.
-@Suite("Runtime: errors and faults", .serialized)
+@Suite("Runtime: errors and faults", .tags(.qemu), .serialized)
 struct GuestFailureTests {
     @Test("invalid XML, duplicate name, duplicate uuid, bad name: refused with libvirt's words")
     func defineRefusals() async throws {

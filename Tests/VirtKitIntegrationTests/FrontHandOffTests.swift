@@ -1,11 +1,12 @@
 import Foundation
 import SystemPackage
 import Testing
+import VirtKitTestSupport
 import VirtKitHost
 
 /// The `virtkit` front and `virtkit-cli`: the verbs the front does not serve reach the full tree
 /// with their arguments and exit status, and a front without `virtkit-cli` beside it says so.
-@Suite("virtkit front: hand-off to virtkit-cli")
+@Suite("virtkit front: hand-off to virtkit-cli", .tags(.qemu))
 struct FrontHandOffTests {
     func run(_ executable: String, _ arguments: [String]) async throws -> (Int32, String, String) {
         try await DaemonProcessTests.run(executable, arguments)

@@ -12,7 +12,7 @@ import Glibc
 /// The WebSocket stream endpoints of a real virtkitd, relaying a real guest's monitor channels.
 /// The client is written out here (HTTP upgrade and RFC 6455 frames over the daemon's UNIX
 /// socket): WebSocketClient connects to TCP hosts only, and bytes on the wire are what is checked.
-@Suite("WebSocket streams: monitor channels through virtkitd", .serialized)
+@Suite("WebSocket streams: monitor channels through virtkitd", .tags(.qemu), .serialized)
 struct StreamEndpointTests {
     @Test("interactive and command monitor streams relay HMP and QMP; an unknown domain is a 404 JSON error")
     func monitorStreams() async throws {

@@ -1,6 +1,7 @@
 import Foundation
 import SystemPackage
 import Testing
+import VirtKitTestSupport
 import VirtKitAPI
 import VirtKitHost
 import VirtKitRuntime
@@ -10,7 +11,7 @@ import Glibc
 
 /// The console broker on a real guest: many clients on one console, scrollback for late
 /// joiners, the pen, a stalled client, and a complete rotated log.
-@Suite("Console broker: many clients on a real guest's console")
+@Suite("Console broker: many clients on a real guest's console", .tags(.qemu))
 struct ConsoleBrokerTests {
     /// The client socket of `alias` in `mode` for the running guest.
     static func socket(_ hypervisor: Hypervisor, _ name: String, _ device: String?, _ mode: ConsoleMode) async throws -> String {

@@ -1,6 +1,7 @@
 import Foundation
 import SystemPackage
 import Testing
+import VirtKitTestSupport
 import VirtKitAPI
 import VirtKitHost
 #if canImport(Glibc)
@@ -9,7 +10,7 @@ import Glibc
 
 /// `virtkit console`, `channel` and `log` against a real virtkitd and guest, and the brokers
 /// after a `kill -9` of the daemon.
-@Suite("Console CLI: console, channel and log through virtkitd, across a daemon restart", .serialized)
+@Suite("Console CLI: console, channel and log through virtkitd, across a daemon restart", .tags(.qemu), .serialized)
 struct ConsoleCLITests {
     /// Polls `virtkit log NAME DEVICE` until it holds `marker`.
     static func waitForLog(_ harness: GuestHarness, _ name: String, _ device: String, _ marker: String) async throws -> Bool {

@@ -12,7 +12,7 @@ import Glibc
 
 /// Monitor redirection as users meet it: ports from monitor.conf, skipped when taken, kept across
 /// a daemon restart and released at stop; the CLI's monitor verbs; `quit` recorded as a destroy.
-@Suite("Monitor channels of running guests", .serialized)
+@Suite("Monitor channels of running guests", .tags(.qemu), .serialized)
 struct MonitorIntegrationTests {
     /// A base port unlikely to collide with another test run: 10000-29500 in steps of 300, below
     /// Linux's ephemeral range (32768-60999), where any client socket on the machine may hold a
