@@ -196,6 +196,7 @@ let package = Package(
         ),
         .testTarget(name: "VirtKitFrontTests", dependencies: ["VirtKitFront", "VirtKitClient", "VirtKitAPI"]),
         .testTarget(name: "VirtKitClientTests", dependencies: ["VirtKitClient", "VirtKitAPI"]),
+        .testTarget(name: "VirtKitAPITests", dependencies: ["VirtKitAPI"]),
         .testTarget(
             name: "VirtKitQMPTests",
             dependencies: [
