@@ -85,12 +85,17 @@ enum APIRouter {
     }
 
     static func collect(_ request: Request) async throws(APIError) -> String {
+        let buffer: ByteBuffer
         do {
-            let buffer = try await request.body.collect(upTo: 16 << 20)
-            return String(buffer: buffer)
+            buffer = try await request.body.collect(upTo: 16 << 20)
         } catch {
             throw APIError(.invalidArgument, "cannot read request body (at most 16 MiB): \(error)")
         }
+        // As libxml2 refuses such input for libvirt: bytes that are not UTF-8 are not replaced.
+        guard let text = String(validating: buffer.readableBytesView, as: UTF8.self) else {
+            throw APIError(.xmlError, "XML error: the request body is not proper UTF-8")
+        }
+        return text
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ body: String) throws(APIError) -> T? {

@@ -39,6 +39,11 @@ public enum DomainValidator {
         if name.contains("/") {
             throw DomainError(.xmlError, "name \(name) cannot contain '/'")
         }
+        // VirtKit's own rule, so that `validate` refuses what the daemon would: a name is the
+        // definition's file name, and a leading '.' would hide it (or be '.' or '..').
+        if name.hasPrefix(".") {
+            throw DomainError(.xmlError, "name '\(name)' cannot start with '.'")
+        }
         if name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
             throw DomainError(.xmlError, "name '\(name)' contains control characters")
         }

@@ -44,6 +44,14 @@ extension XMLElement {
 
 /// Parse an unsigned 32-bit number the way libvirt's `virStrToLong_ui` accepts it in attributes:
 /// optional surrounding blanks are not allowed, a 0x prefix is allowed for radix 16.
+/// `text` as C's strtoul reads it with base 0, all of it: `0x` hex, a leading `0` octal, else
+/// decimal. nil for anything else (signs, spaces, trailing characters, overflow).
+func parseUnsignedAnyBase(_ text: String) -> UInt32? {
+    if text.hasPrefix("0x") || text.hasPrefix("0X") { return parseUnsigned(text, radix: 16) }
+    if text.count > 1, text.hasPrefix("0") { return parseUnsigned(String(text.dropFirst()), radix: 8) }
+    return parseUnsigned(text, radix: 10)
+}
+
 func parseUnsigned(_ text: String, radix: Int) -> UInt32? {
     var digits = Substring(text)
     if radix == 16, digits.hasPrefix("0x") || digits.hasPrefix("0X") { digits = digits.dropFirst(2) }

@@ -24,7 +24,6 @@ extension Hypervisor {
             throw RuntimeError(error.code == .xmlError || error.code == .xmlDetail ? .xmlError : .configUnsupported,
                            error.message)
         }
-        try Self.checkName(domain.name)
         if let existing = records[domain.name], existing.domain.uuid != domain.uuid {
             throw RuntimeError(.domainExists,
                            "operation failed: domain '\(domain.name)' already exists with uuid \(existing.domain.uuid)")
@@ -57,22 +56,15 @@ extension Hypervisor {
     /// `virsh undefine`: a running domain becomes transient and goes away when it stops.
     public func undefine(name: String) throws(RuntimeError) {
         let record = try lookup(name)
-        unlink(layout.definitionPath(name).string)
+        // A definition that stays would come back at the next start of the daemon.
+        let path = layout.definitionPath(name)
+        if unlink(path.string) != 0 && errno != ENOENT {
+            throw RuntimeError(.systemError, "cannot remove config \(path.string): \(Errno(rawValue: errno))")
+        }
         if case .shutoff = record.lifecycle {
             records[name] = nil
         } else {
             records[name]?.persistent = false
-        }
-    }
-
-    /// libvirt refuses '/' in names; VirtKit also refuses what cannot be a file name.
-    static func checkName(_ name: String) throws(RuntimeError) {
-        if name.contains("/") {
-            throw RuntimeError(.xmlError, "XML error: name \(name) cannot contain '/'")
-        }
-        if name.isEmpty || name == "." || name == ".." || name.hasPrefix(".") || name.utf8.count > 200
-            || name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
-            throw RuntimeError(.xmlError, "XML error: domain name '\(name)' is not usable as a file name (empty, leading '.', control characters or over 200 bytes)")
         }
     }
 }

@@ -49,10 +49,11 @@ import Testing
             "<serial type='unix'><source mode='bind' path='\(path)'/></serial>")) == nil)
     }
 
-    @Test(arguments: ["a/b", "bad\u{7F}name"])
+    @Test(arguments: ["a/b", "bad\u{7F}name", ".hidden", "..", "."])
     func badNamesAreRefused(_ name: String) throws {
         let error = try #require(defineError(Self.domainXML(devices: "", name: name)))
-        #expect(error.message.contains(name.contains("/") ? "cannot contain '/'" : "control characters"))
+        let why = name.contains("/") ? "cannot contain '/'" : name.hasPrefix(".") ? "cannot start with '.'" : "control characters"
+        #expect(error.message.contains(why), "\(error.message)")
     }
 
     @Test func malformedXMLNamesTheLine() throws {

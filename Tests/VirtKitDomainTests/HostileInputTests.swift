@@ -46,3 +46,29 @@ import Testing
         #expect(domain.memoryKiB == 9_007_199_254_740_992)
     }
 }
+
+@Suite struct PCIAddressNumberTests {
+    private func slot(_ text: String) throws(DomainError) -> DeviceAddress? {
+        let xml = DomainCheckTests.domainXML(devices: """
+            <controller type='virtio-serial' index='0'><address type='pci' domain='0' bus='0' slot='\(text)' function='0'/></controller>
+            """)
+        return try DomainParser.define(xml: xml).devices.controllers.first { $0.type == "virtio-serial" }?.address
+    }
+
+    @Test func numbersAreReadAsStrtoulReadsThem() throws {
+        #expect(try slot("0x1e") == .pci(domain: 0, bus: 0, slot: 30, function: 0, multifunction: nil))
+        #expect(try slot("10") == .pci(domain: 0, bus: 0, slot: 10, function: 0, multifunction: nil))
+        #expect(try slot("010") == .pci(domain: 0, bus: 0, slot: 8, function: 0, multifunction: nil))
+    }
+
+    @Test(arguments: ["1e309", "0x", "0x1g", "08", "-1", " 3"])
+    func notANumberIsRefused(text: String) {
+        let error = #expect(throws: DomainError.self) { try slot(text) }
+        #expect(error?.message.contains("attribute 'slot' in element 'address'") == true, "\(String(describing: error))")
+    }
+
+    @Test func aSlotBeyondPCIsIsRefused() {
+        let error = #expect(throws: DomainError.self) { try slot("32") }
+        #expect(error?.message == "XML error: Invalid PCI address slot='0x20', must be <= 0x1F")
+    }
+}

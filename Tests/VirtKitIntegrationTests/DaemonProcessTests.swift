@@ -176,4 +176,24 @@ struct DaemonProcessTests {
         #expect(output.contains("another virtkitd already runs"), "\(output)")
         #expect(daemon.isAlive)
     }
+
+    @Test("a body that is not UTF-8 is refused, not stored with replacement characters")
+    func invalidUTF8IsRefused() async throws {
+        let harness = try GuestHarness()
+        defer { harness.cleanUp() }
+        let (daemon, client) = try await Self.startDaemon(harness)
+        defer { daemon.send(signal: SIGKILL) }
+        let xml = Array(harness.domainXML(name: "utf").utf8)
+        let nameStart = try #require(xml.firstRange(of: Array("<name>utf".utf8))).upperBound
+        var bad = xml
+        bad.insert(0xFF, at: nameStart)
+        guard case .answered(let answer) = try client.connection.send(method: "POST", path: "/v1/domains", body: bad,
+                                                                      contentType: "application/xml") else {
+            Issue.record("virtkitd did not answer")
+            return
+        }
+        #expect(answer.status == 400)
+        #expect(String(decoding: answer.body, as: UTF8.self).contains("not proper UTF-8"))
+        #expect(try client.list(all: true).isEmpty)
+    }
 }

@@ -35,6 +35,18 @@ struct GuestFailureTests {
         _ = try await hypervisor.define(xml: harness.domainXML(name: "one", uuid: uuid))
         let again = try await harness.hypervisor()
         #expect(await again.list(all: true).map(\.name) == ["one"])
+        // A definition that cannot be removed is an error, and the domain stays defined.
+        let file = harness.layout.definitionPath("one")
+        let saved = try #require(AtomicFile.read(file))
+        unlink(file.string)
+        mkdir(file.string, 0o700)
+        try AtomicFile.write(saved, to: file.appending("keep"))
+        let stuck = await #expect(throws: RuntimeError.self) { try await again.undefine(name: "one") }
+        #expect(stuck?.code == .systemError)
+        #expect(stuck?.message.hasPrefix("cannot remove config \(file.string): ") == true, "\(String(describing: stuck))")
+        #expect(await again.list(all: true).map(\.name) == ["one"])
+        AtomicFile.removeTree(file)
+        try AtomicFile.write(saved, to: file)
         let missing = await #expect(throws: RuntimeError.self) { try await again.start(name: "nope", paused: false) }
         #expect(missing?.code == .noDomain)
         #expect(missing?.message == "Domain not found: no domain with matching name 'nope'")
