@@ -194,7 +194,11 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "VirtKitFrontTests", dependencies: ["VirtKitFront", "VirtKitClient", "VirtKitAPI"]),
+        .testTarget(
+            name: "VirtKitFrontTests",
+            dependencies: ["VirtKitFront", "VirtKitClient", "VirtKitAPI", "VirtKitCommands",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .testTarget(name: "VirtKitClientTests", dependencies: ["VirtKitClient", "VirtKitAPI"]),
         .testTarget(name: "VirtKitAPITests", dependencies: ["VirtKitAPI"]),
         .testTarget(

@@ -31,26 +31,4 @@ import VirtKitAPI
         #expect(FrontVerbs.serve(["start", "-c", "virtkit+unix:///nonexistent/virtkitd.sock", "vm"]) == nil)
         #expect(FrontVerbs.serve(["qemu-monitor-command", "-c", "virtkit+unix:///nonexistent/v.sock", "vm", "info"]) == nil)
     }
-
-    @Test(arguments: ["demo", "a b", "x/y", "ünïcødé-名前", "100%", "q?#&=+"])
-    func domainNameFromItsPath(name: String) {
-        #expect(APIPath.domainName(inPath: APIPath.domain(name)) == name)
-    }
-
-    @Test(arguments: ["/v1/domains/", "/v1/domains", "/v1/domainsx/a", "/v1/domains/a/start", "/v1/domains/a%2", "/v1/domains/a%zz",
-                      "/v1/domains/%FF%FE", "/v1/version"])
-    func pathsThatNameNoDomain(path: String) {
-        #expect(APIPath.domainName(inPath: path) == nil)
-    }
-
-    @Test func repeatedFlagsCountOnce() throws {
-        let arguments = try #require(FrontArguments(["--paused", "vm", "--paused"], flags: ["--paused"]))
-        #expect(arguments.flags == ["--paused"])
-    }
-}
-
-extension FrontArguments: Equatable {
-    public static func == (a: FrontArguments, b: FrontArguments) -> Bool {
-        a.connect == b.connect && a.flags == b.flags && a.positional == b.positional
-    }
 }
