@@ -26,7 +26,7 @@ struct RealQEMUTests {
             #expect(monitor.frontendOpen)
 
             #expect(try await client.queryVersion() == client.greeting.version)
-            #expect(try await client.queryName() == nil)
+            #expect(try await client.queryName() == QEMUInstance.guestName)
 
             await #expect(throws: QMP.Error.commandFailed(class: "CommandNotFound", description: "The command no-such-command has not been found")) {
                 try await client.execute("no-such-command")
