@@ -28,6 +28,23 @@ public struct ProcessIdentity: Sendable, Equatable, Codable {
         return ProcessIdentity(pid: pid, startTime: start)
     }
 
+    /// Every running process whose executable is `executable` (its /proc/PID/exe).
+    public static func running(executable: String) -> [ProcessIdentity] {
+        guard let directory = opendir("/proc") else { return [] }
+        defer { closedir(directory) }
+        var found: [ProcessIdentity] = []
+        var target = [CChar](repeating: 0, count: 4096)
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard let pid = Int32(name) else { continue }
+            let n = readlink("/proc/\(pid)/exe", &target, target.count - 1)
+            guard n > 0, String(decoding: target[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) == executable,
+                  let identity = ProcessIdentity.of(pid: pid) else { continue }
+            found.append(identity)
+        }
+        return found
+    }
+
     /// True while this very process runs (not a zombie, not a recycled pid).
     public var isAlive: Bool { ProcessIdentity.of(pid: pid) == self }
 

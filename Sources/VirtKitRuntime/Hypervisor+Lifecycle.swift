@@ -120,9 +120,77 @@ extension Hypervisor {
                 logger.error("ignoring definition \(path.string): \(error.message)")
             }
         }
+        let unfinished = await settleInterruptedStarts()
         for file in Self.list(layout.statusDirectory) where file.hasSuffix(".json") {
             guard let status = GuestStatus.read(from: layout.statusDirectory.appending(file)) else { continue }
             await reattach(status)
+        }
+        await finishStarts(unfinished)
+        sweepStaleFiles()
+    }
+
+    /// What no guest owns any more after a crash: run directories of guests that are gone,
+    /// `by-name` links to them, and the temporary files of writes that a kill interrupted.
+    private func sweepStaleFiles() {
+        var live = Set<String>()
+        for record in records.values {
+            if case .running(let guest) = record.lifecycle { live.insert(guest.snapshot.guestDirectory) }
+        }
+        for entry in Self.list(layout.guestsDirectory) {
+            let path = layout.guestsDirectory.appending(entry)
+            guard !live.contains(path.string) else { continue }
+            logger.info("removing a stale run directory", metadata: ["path": "\(path.string)"])
+            AtomicFile.removeTree(path)
+        }
+        for entry in Self.list(layout.byNameDirectory) {
+            let link = layout.byNameDirectory.appending(entry)
+            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: link.string), !live.contains(target) {
+                unlink(link.string)
+            }
+        }
+        for directory in [layout.definitionsDirectory, layout.statusDirectory] {
+            for entry in Self.list(directory) where entry.contains(".tmp-") {
+                unlink(directory.appending(entry).string)
+            }
+        }
+    }
+
+    /// The starts a killed daemon left (their ``StartIntent`` records): one that wrote its status
+    /// is re-attached like any guest and finished after (returned); one that did not has its
+    /// QEMU stopped and its files removed, and its domain is shut off (failed).
+    private func settleInterruptedStarts() async -> [StartIntent] {
+        var unfinished: [StartIntent] = []
+        for file in Self.list(layout.statusDirectory) where file.hasSuffix(".start") {
+            let path = layout.statusDirectory.appending(file)
+            guard let intent = StartIntent.read(from: path) else {
+                unlink(path.string)
+                continue
+            }
+            nextID = max(nextID, intent.id + 1)
+            if let status = GuestStatus.read(from: layout.statusPath(intent.name)), status.id == intent.id {
+                unfinished.append(intent)
+                continue
+            }
+            logger.warning("the start of \(intent.name) was interrupted: stopping its QEMU and removing its files",
+                           metadata: ["pid": "\(intent.process.map { "\($0.pid)" } ?? "not recorded")"])
+            await intent.undo(layout: layout)
+            records[intent.name]?.lifecycle = .shutoff(.failed)
+        }
+        return unfinished
+    }
+
+    /// The `cont` each interrupted start still owed its guest, now re-attached.
+    private func finishStarts(_ unfinished: [StartIntent]) async {
+        for intent in unfinished {
+            unlink(layout.startIntentPath(intent.name).string)
+            guard !intent.paused, case .running(let guest)? = records[intent.name]?.lifecycle, guest.id == intent.id,
+                  guest.snapshot.paused else { continue }
+            do {
+                try await guest.resume()
+                logger.info("finished the interrupted start of \(intent.name)")
+            } catch {
+                logger.error("cannot finish the interrupted start of \(intent.name): \(error)")
+            }
         }
     }
 

@@ -66,6 +66,8 @@ public struct RuntimeLayout: Sendable, Equatable {
 
     public func definitionPath(_ name: String) -> FilePath { definitionsDirectory.appending(name + ".xml") }
     public func statusPath(_ name: String) -> FilePath { statusDirectory.appending(name + ".json") }
+    /// The record of a start in progress (``StartIntent``), beside the status.
+    func startIntentPath(_ name: String) -> FilePath { statusDirectory.appending(name + ".start") }
     public func logPath(_ name: String) -> FilePath { logDirectory.appending(name + ".log") }
 
     /// The run directory of guest `name` running with id `id`.

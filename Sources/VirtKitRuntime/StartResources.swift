@@ -12,6 +12,8 @@ import Glibc
 struct StartResources {
     let guestDirectory: FilePath
     let statusPath: FilePath
+    /// The start's own record (``StartIntent``), for a daemon killed in the middle of it.
+    let intentPath: FilePath
     /// The sockets made for QEMU and for the brokers (removed on failure).
     var createdSockets: [String] = []
     /// The listeners of brokered sockets' own paths, by alias, until the brokers take them.
@@ -27,9 +29,10 @@ struct StartResources {
     var pending: PendingGuest?
     var monitor: Task<Result<MonitorServer, any Error>, Never>?
 
-    init(guestDirectory: FilePath, statusPath: FilePath) {
+    init(guestDirectory: FilePath, statusPath: FilePath, intentPath: FilePath) {
         self.guestDirectory = guestDirectory
         self.statusPath = statusPath
+        self.intentPath = intentPath
     }
 
     /// The served listeners, for the brokers to take over.
@@ -88,6 +91,7 @@ struct StartResources {
             case .runDirectory:
                 AtomicFile.removeTree(guestDirectory)
                 unlink(statusPath.string)  // written before `cont`, gone with the rest
+                unlink(intentPath.string)
             }
         }
     }

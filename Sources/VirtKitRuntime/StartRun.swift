@@ -49,6 +49,8 @@ struct StartRun {
     var monitorResult: Result<MonitorServer, any Error>?
     var cont: PendingReply?
     var guest: RunningGuest?
+    /// The start's record for a daemon killed in its middle, rewritten as the start makes things.
+    var intent: StartIntent
 
     init(launcher: GuestLauncher, plan: StartPlan, paused: Bool, monitorPlan: MonitorServer.TCPPlan,
          began: ContinuousClock.Instant, onExit: @escaping @Sendable (DomainStateReason) async -> Void) {
@@ -58,8 +60,11 @@ struct StartRun {
         self.onExit = onExit
         phase = Phases(logger: launcher.logger, domain: plan.domain.name, began: began)
         machine = StartSequence(paused: paused, ptyAliases: plan.ptyAliases)
-        resources = StartResources(guestDirectory: plan.guestDirectory, statusPath: launcher.layout.statusPath(plan.domain.name))
+        resources = StartResources(guestDirectory: plan.guestDirectory, statusPath: launcher.layout.statusPath(plan.domain.name),
+                                   intentPath: launcher.layout.startIntentPath(plan.domain.name))
         brokered = plan.brokered
+        intent = StartIntent(name: plan.domain.name, uuid: plan.domain.uuid, id: plan.id, emulator: Self.resolved(plan.emulator),
+                             guestDirectory: plan.guestDirectory.string, createdSockets: [], paused: paused, process: nil)
     }
 
     var logPath: FilePath { launcher.layout.logPath(plan.domain.name) }
@@ -75,11 +80,15 @@ struct StartRun {
             next += 1
             switch action {
             case .finish:
-                if let guest { return guest }
+                if let guest {
+                    unlink(resources.intentPath.string)  // the start is done: nothing to finish or undo
+                    return guest
+                }
             case .abort(let failure, let undo):
                 throw await abort(failure, undo: undo)
             case .abandonGuest(let error):
                 await guest?.destroy()
+                unlink(resources.intentPath.string)
                 throw RuntimeError(.operationFailed, "cannot start CPUs of domain '\(plan.domain.name)': \(error)", cause: error)
             default:
                 if let event = await perform(action) { queue += machine.handle(event) }
@@ -131,6 +140,9 @@ struct StartRun {
     private mutating func prepare() -> StartSequence.Event {
         let directory = plan.guestDirectory
         do {
+            // First of all: a daemon killed from here on leaves a record of what to undo.
+            try AtomicFile.makeDirectory(launcher.layout.statusDirectory)
+            try intent.write(to: resources.intentPath)
             AtomicFile.removeTree(directory)
             try AtomicFile.makeDirectory(directory)
             if let group = launcher.socketGroup { try UnixSocket.shareDirectory(directory, withGroup: group) }
@@ -193,10 +205,18 @@ struct StartRun {
         return .prepared
     }
 
-    /// QEMU, paused (-S), its descriptors at their planned numbers.
+    /// QEMU, paused (-S), its descriptors at their planned numbers; the start's record is
+    /// written before and completed with QEMU's identity right after.
     private mutating func spawn() -> StartSequence.Event {
         phase("prepared")
         guard let log else { return .failed(RuntimeError(.internalError, "internal error: no log to spawn QEMU with")) }
+        intent.createdSockets = resources.createdSockets
+        do {
+            try intent.write(to: resources.intentPath)
+        } catch {
+            return .failed(RuntimeError(.systemError, "cannot record the start of domain '\(plan.domain.name)': \(error)",
+                                        cause: error))
+        }
         let home = plan.guestDirectory.string
         let pid: pid_t
         do {
@@ -210,7 +230,18 @@ struct StartRun {
             return .failed(RuntimeError(.systemError, error.description, cause: error))
         }
         resources.closeQEMUDescriptors()
-        resources.process = ProcessIdentity.of(pid: pid) ?? ProcessIdentity(pid: pid, startTime: 0)
+        let identity = ProcessIdentity.of(pid: pid) ?? ProcessIdentity(pid: pid, startTime: 0)
+        resources.process = identity
+        intent.process = identity
+        // Without it, a restarted daemon still finds this QEMU by its uuid.
+        try? intent.write(to: resources.intentPath)
         return .spawned
+    }
+
+    /// `path` with its symbolic links resolved, as /proc/PID/exe names the executable.
+    static func resolved(_ path: String) -> String {
+        guard let real = realpath(path, nil) else { return path }
+        defer { free(real) }
+        return String(cString: real)
     }
 }

@@ -196,4 +196,39 @@ struct DaemonProcessTests {
         #expect(String(decoding: answer.body, as: UTF8.self).contains("not proper UTF-8"))
         #expect(try client.list(all: true).isEmpty)
     }
+
+    @Test("kill -9 of virtkitd at any moment of a start: the next virtkitd finishes or undoes it, never two QEMUs")
+    func killDuringStart() async throws {
+        let harness = try GuestHarness()
+        defer { harness.cleanUp() }
+        var (daemon, client) = try await Self.startDaemon(harness)
+        defer { daemon.send(signal: SIGKILL) }
+        let uuid = UUID().uuidString.lowercased()
+        _ = try client.define(xml: harness.domainXML(name: "k9", uuid: uuid))
+        // From before the request reaches the daemon to after the start is done.
+        for delay in [0, 3, 8, 15, 25, 40, 60, 90, 140, 250] {
+            let starting = client
+            let start = Task.detached { try? starting.start("k9", paused: false) }
+            try await Task.sleep(for: .milliseconds(delay))
+            daemon.send(signal: SIGKILL)
+            _ = await ProcessExitWatcher.waitForExit(daemon)
+            _ = await start.value
+            (daemon, client) = try await Self.startDaemon(harness)
+            let qemus = GuestHarness.processes(mentioning: uuid)
+            let state = try client.state("k9")
+            #expect(qemus.count <= 1, "after \(delay) ms: \(qemus.count) QEMUs")
+            switch state.state {
+            case .running:
+                #expect(qemus.count == 1, "after \(delay) ms: running without its QEMU")
+                _ = try client.perform(.destroy, "k9")
+            case .shutoff:
+                #expect(qemus.isEmpty, "after \(delay) ms: shut off, but a QEMU runs")
+            default:
+                Issue.record("after \(delay) ms: the domain is \(state.state) (\(state.reason))")
+                _ = try? client.perform(.destroy, "k9")
+            }
+            #expect(GuestHarness.processes(mentioning: uuid).isEmpty)
+            #expect(harness.leftovers().isEmpty, "after \(delay) ms, left: \(harness.leftovers())")
+        }
+    }
 }
