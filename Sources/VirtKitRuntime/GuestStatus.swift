@@ -25,8 +25,13 @@ public struct GuestStatus: Codable, Sendable, Equatable {
     /// virtio channel name -> whether a guest program holds it open (VSERPORT_CHANGE).
     public var channels: [String: Bool]
     public var paused: Bool
-    /// Set once a stop is under way, so a restart does not count the exit as a crash.
+    /// Set once a stop is under way, so a restart does not count the exit as a crash, and
+    /// goes on with it.
     public var stopping: StopKind?
+    /// When a shutdown's power button gives way to the rest of the ladder, in seconds since
+    /// 1970 (the status's ISO 8601 dates keep whole seconds only): a restarted daemon waits out
+    /// what is left of it.
+    public var stopDeadline: Double?
     public var startedAt: Date
     /// The monitor channels' TCP ports (MONPORT, CTLPORT), re-bound after a daemon restart.
     public var monitorPorts: MonitorPorts?

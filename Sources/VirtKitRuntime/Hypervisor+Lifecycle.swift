@@ -46,12 +46,18 @@ extension Hypervisor {
     /// ladder goes on in the daemon.
     public func shutdown(name: String, options: ShutdownOptions) async throws(RuntimeError) -> DomainSummary {
         let guest = try running(name)
+        let timeout = Duration.milliseconds(Int64(max(options.timeoutSeconds, 0) * 1000))
+        let marked = await guest.beginShutdown(deadline: Date(timeIntervalSinceNow: max(options.timeoutSeconds, 0)))
         if options.mode == .agent {
-            try await guest.agentShutdown()
+            do {
+                try await guest.agentShutdown()
+            } catch {
+                if marked { await guest.cancelShutdown() }
+                throw error
+            }
         } else {
             await guest.pressPowerButton()
         }
-        let timeout = Duration.milliseconds(Int64(max(options.timeoutSeconds, 0) * 1000))
         if options.wait {
             await guest.finishShutdown(timeout: timeout)
             _ = await guest.waitForExit(timeout: nil)
@@ -238,6 +244,11 @@ extension Hypervisor {
             }
             records[status.name]?.lifecycle = .running(guest)
             logger.info("re-attached to \(status.name)", metadata: ["pid": "\(status.process.pid)", "id": "\(status.id)"])
+            if let stopping = status.stopping {
+                logger.info("going on with the \(stopping.rawValue) of \(status.name)")
+                // Unstructured on purpose: the ladder goes on while the daemon serves.
+                Task { await guest.resumeStop() }
+            }
         } catch {
             logger.error("cannot re-attach to \(status.name): \(error); leaving it running")
         }

@@ -76,6 +76,42 @@ extension RunningGuest {
         }
     }
 
+    /// Records that a shutdown is under way, with the moment the ladder takes over, before the
+    /// guest is asked: a daemon killed in the middle goes on with it after its restart.
+    /// False when a stop was already under way (a destroy stays a destroy).
+    @discardableResult
+    func beginShutdown(deadline: Date) -> Bool {
+        guard snapshot.stopping == nil else { return false }
+        update {
+            $0.stopping = .shutdown
+            $0.stopDeadline = deadline.timeIntervalSince1970
+        }
+        return true
+    }
+
+    /// The shutdown that ``beginShutdown(deadline:)`` recorded did not happen (the agent refused).
+    func cancelShutdown() {
+        update {
+            $0.stopping = nil
+            $0.stopDeadline = nil
+        }
+    }
+
+    /// Goes on with a stop that a killed daemon left under way: a destroy at once, a shutdown
+    /// after what is left of its timeout (at once without one: the guest had powered off).
+    func resumeStop() async {
+        let status = snapshot
+        switch status.stopping {
+        case .destroy?:
+            await destroy()
+        case .shutdown?:
+            let left = status.stopDeadline.map { max(0, $0 - Date().timeIntervalSince1970) } ?? 0
+            await finishShutdown(timeout: .milliseconds(Int64(left * 1000)))
+        case nil:
+            break
+        }
+    }
+
     /// Waits `timeout` for the guest to power off, then goes down the rest of the ladder.
     public func finishShutdown(timeout: Duration) async {
         if await exited.wait(timeout: timeout) { return }

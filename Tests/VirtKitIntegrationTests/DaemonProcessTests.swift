@@ -231,4 +231,33 @@ struct DaemonProcessTests {
             #expect(harness.leftovers().isEmpty, "after \(delay) ms, left: \(harness.leftovers())")
         }
     }
+
+    @Test("kill -9 of virtkitd during a shutdown: the next virtkitd goes on with the ladder and its deadline")
+    func killDuringShutdown() async throws {
+        let harness = try GuestHarness()
+        defer { harness.cleanUp() }
+        var (daemon, client) = try await Self.startDaemon(harness)
+        defer { daemon.send(signal: SIGKILL) }
+        let uuid = UUID().uuidString.lowercased()
+        _ = try client.define(xml: harness.domainXML(name: "midstop", uuid: uuid))
+        // Paused CPUs cannot answer ACPI: only the ladder takes this guest down.
+        try client.start("midstop", paused: true)
+        let clock = ContinuousClock()
+        let begin = clock.now
+        _ = try client.shutdown("midstop", ShutdownRequest(mode: .acpi, timeoutSeconds: 2, wait: false))
+        daemon.send(signal: SIGKILL)
+        _ = await ProcessExitWatcher.waitForExit(daemon)
+        #expect(GuestHarness.processes(mentioning: uuid).count == 1, "QEMU outlives the daemon")
+        (daemon, client) = try await Self.startDaemon(harness)
+        #expect(try client.state("midstop").state == .inShutdown)
+        var state = try client.state("midstop")
+        while state.state != .shutoff, clock.now - begin < .seconds(60) {
+            try await Task.sleep(for: .milliseconds(100))
+            state = try client.state("midstop")
+        }
+        #expect(state.state == .shutoff && state.reason == .shutdown, "\(state)")
+        #expect(clock.now - begin >= .seconds(2), "the deadline was kept")
+        #expect(GuestHarness.processes(mentioning: uuid).isEmpty)
+        #expect(harness.leftovers().isEmpty, "left: \(harness.leftovers())")
+    }
 }
