@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = --setup ]; then
     bash Scripts/setup.sh
-    swift build
+    # The three programs the demo runs (not the benchmark tool; see Scripts/test.sh).
+    for product in virtkit-cli virtkit virtkitd; do swift build --product "$product"; done
     bash Scripts/install-extras.sh
 fi
 BIN=${VIRTKIT_BIN:-.build/debug}

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import Logging
+import NIOCore
 import ServiceLifecycle
 import SystemPackage
 import VirtKitAPI
@@ -23,6 +24,10 @@ public struct Daemon: Sendable {
     public var socketGroup: gid_t?
     /// What the executable's thread-slice request came to (logged at start).
     public var threadSlice: ThreadSliceOutcome
+    /// How long an API client that owes the next bytes may hold its connection without them.
+    public var idleTimeout: Duration = .seconds(60)
+    /// How many API connections one user (not root) may hold at once.
+    public var connectionsPerUser = 256
 
     public init(layout: RuntimeLayout, guestDirectory: FilePath?, logLevel: Logger.Level = .info, socketGroup: gid_t? = nil,
                 threadSlice: ThreadSliceOutcome = .kernelDefault) {
@@ -57,12 +62,16 @@ public struct Daemon: Sendable {
         let socketPath = layout.socketPath
         let runningLogger = logger
         let sharedGroup = socketGroup
+        let gate = APIPeerGate(access: PeerAccess(group: socketGroup), limitPerUser: connectionsPerUser)
+        let idleTimeout = TimeAmount(self.idleTimeout)
         let app = Application(
             router: APIRouter.make(hypervisor: hypervisor, mode: layout.mode.rawValue),
             server: HTTPServerBuilder { responder in
-                StreamUpgradeChannel(responder: responder) { path throws(APIError) in
+                var channel = StreamUpgradeChannel(responder: responder, gate: gate) { path throws(APIError) in
                     try await APIRouter.streamSocket(path: path, hypervisor: hypervisor)
                 }
+                channel.idleTimeout = idleTimeout
+                return channel
             },
             configuration: .init(address: .unixDomainSocket(path: socketPath.string), serverName: "virtkitd"),
             onServerRunning: { _ in

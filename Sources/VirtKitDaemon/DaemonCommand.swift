@@ -37,6 +37,12 @@ public struct DaemonCommand: AsyncParsableCommand {
                     so virtkitd answers at once while guests keep every CPU busy. QEMU gets the default.
                     """))
     var threadSliceMicroseconds: Int = 100
+    @Option(name: .customLong("idle-timeout"),
+            help: "Seconds an API client may keep a connection open without sending what it owes (1 to 3600).")
+    var idleTimeoutSeconds: Int = 60
+    @Option(name: .customLong("connections-per-user"),
+            help: "API connections one user other than root may hold at once (1 to 65536).")
+    var connectionsPerUser: Int = 256
 
     public init() {}
 
@@ -48,6 +54,10 @@ public struct DaemonCommand: AsyncParsableCommand {
         if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("unknown --log-level '\(logLevel)'") }
         if threadSliceMicroseconds != 0 && !(100...100_000).contains(threadSliceMicroseconds) {
             throw ValidationError("--thread-slice-us must be 0 (the kernel's default) or 100 to 100000: '\(threadSliceMicroseconds)'")
+        }
+        if !(1...3600).contains(idleTimeoutSeconds) { throw ValidationError("--idle-timeout must be 1 to 3600: '\(idleTimeoutSeconds)'") }
+        if !(1...65536).contains(connectionsPerUser) {
+            throw ValidationError("--connections-per-user must be 1 to 65536: '\(connectionsPerUser)'")
         }
         if let socketGroup, getgrnam(socketGroup) == nil { throw ValidationError("unknown group '\(socketGroup)' for --socket-group") }
     }
@@ -103,8 +113,10 @@ public struct DaemonCommand: AsyncParsableCommand {
         }
         let guest = guestDir ?? ProcessInfo.processInfo.environment["VIRTKIT_GUEST_DIR"] ?? "/var/cache/virtkit/guest"
         let gid = socketGroup.flatMap { getgrnam($0)?.pointee.gr_gid }
-        try await Daemon(layout: layout, guestDirectory: FilePath(guest),
-                         logLevel: Logger.Level(rawValue: logLevel) ?? .info, socketGroup: gid,
-                         threadSlice: threadSlice).run()
+        var daemon = Daemon(layout: layout, guestDirectory: FilePath(guest),
+                            logLevel: Logger.Level(rawValue: logLevel) ?? .info, socketGroup: gid, threadSlice: threadSlice)
+        daemon.idleTimeout = .seconds(idleTimeoutSeconds)
+        daemon.connectionsPerUser = connectionsPerUser
+        try await daemon.run()
     }
 }

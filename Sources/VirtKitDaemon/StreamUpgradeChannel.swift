@@ -46,17 +46,44 @@ struct StreamUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
 
     let responder: HTTPChannelHandler.Responder
     let resolve: Resolver
+    /// Who may connect, and how many connections each user may hold.
+    let gate: APIPeerGate
+    /// How long a client that owes the next bytes may keep its connection without sending them.
+    var idleTimeout: TimeAmount = .seconds(60)
     /// The largest frame a client may send (the monitor takes lines; a console paste fits).
     var maxFrameSize = 1 << 20
 
-    init(responder: @escaping HTTPChannelHandler.Responder, resolve: @escaping Resolver) {
+    init(responder: @escaping HTTPChannelHandler.Responder, gate: APIPeerGate, resolve: @escaping Resolver) {
         self.responder = responder
+        self.gate = gate
         self.resolve = resolve
     }
 
+    /// A connection the gate refused.
+    struct Refused: Error, CustomStringConvertible {
+        var description: String
+    }
+
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        channel.eventLoop.makeCompletedFuture {
+        gate.admit(channel).flatMapThrowing { refusal in
+            if let refusal {
+                logger.warning("API connection refused", metadata: ["why": "\(refusal)"])
+                // A failed set-up alone leaves the connection open.
+                channel.close(promise: nil)
+                throw Refused(description: refusal)
+            }
+            return try configure(channel: channel, logger: logger)
+        }
+    }
+
+    /// The pipeline of an admitted connection: the idle closer, then HTTP/1 with the upgrade.
+    private func configure(channel: any Channel, logger: Logger) throws -> Value {
+        do {
             let decision = NIOLoopBoundBox(Decision.notAStream, eventLoop: channel.eventLoop)
+            try channel.pipeline.syncOperations.addHandler(IdleConnectionCloser(timeout: idleTimeout) {
+                if case .relay = decision.value { return true }
+                return false
+            })
             // A socket connected for an upgrade that never completed is not left open.
             channel.closeFuture.whenComplete { _ in
                 if case .relay(let stream) = decision.value { stream.channel.close(promise: nil) }

@@ -16,14 +16,35 @@ import Glibc
 extension Hypervisor {
     /// `virsh define`: validates, refuses a clash of name or uuid with another domain, saves the
     /// normalised XML. Redefining a domain (same name and uuid) replaces its inactive definition.
-    public func define(xml: String) throws(RuntimeError) -> DomainSummary {
+    ///
+    /// Parsing, validation, the socket path check and the written-back XML are worked out off
+    /// the actor, so a large or hostile definition does not hold up other requests; only the
+    /// clash checks and the save run on it.
+    nonisolated public func define(xml: String) async throws(RuntimeError) -> DomainSummary {
         let domain: Domain
         do {
             domain = try DomainParser.define(xml: xml)
         } catch {
             throw RuntimeError(error.code == .xmlError || error.code == .xmlDetail ? .xmlError : .configUnsupported,
-                           error.message)
+                               error.message, cause: error)
         }
+        // Generated socket paths must fit sockaddr_un for any id this daemon will hand out.
+        if let (path, length) = launcher.overlongGeneratedPaths(domain, id: Self.worstGuestID).first {
+            throw Self.overlong(path, length)
+        }
+        return try await save(domain, xml: DomainFormatter.format(domain))
+    }
+
+    /// The largest guest id a definition's socket paths are checked for (five digits).
+    static let worstGuestID = 99_999
+
+    static func overlong(_ path: String, _ length: Int) -> RuntimeError {
+        RuntimeError(.configUnsupported,
+                     "generated UNIX socket path '\(path)' is \(length) bytes, more than the \(UnixSocket.maximumDirectPathLength) a socket path can hold; use a shorter run directory or channel name")
+    }
+
+    /// The part of a define that needs the records: the clash checks, the save, the record.
+    private func save(_ domain: Domain, xml: String) throws(RuntimeError) -> DomainSummary {
         if let existing = records[domain.name], existing.domain.uuid != domain.uuid {
             throw RuntimeError(.domainExists,
                            "operation failed: domain '\(domain.name)' already exists with uuid \(existing.domain.uuid)")
@@ -32,14 +53,12 @@ extension Hypervisor {
             throw RuntimeError(.domainExists,
                            "operation failed: domain '\(other.domain.name)' is already defined with uuid \(domain.uuid)")
         }
-        // Generated socket paths must fit sockaddr_un for any id this daemon will hand out.
-        let worstID = max(nextID, 99_999)
-        if let (path, length) = launcher.overlongGeneratedPaths(domain, id: worstID).first {
-            throw RuntimeError(.configUnsupported,
-                           "generated UNIX socket path '\(path)' is \(length) bytes, more than the \(UnixSocket.maximumDirectPathLength) a socket path can hold; use a shorter run directory or channel name")
+        // Beyond five digits the ids' paths are longer than the ones checked off the actor.
+        if nextID > Self.worstGuestID, let (path, length) = launcher.overlongGeneratedPaths(domain, id: nextID).first {
+            throw Self.overlong(path, length)
         }
         do {
-            try AtomicFile.write(DomainFormatter.format(domain), to: layout.definitionPath(domain.name))
+            try AtomicFile.write(xml, to: layout.definitionPath(domain.name))
         } catch {
             throw RuntimeError(.systemError, error.description)
         }

@@ -32,7 +32,7 @@ extension Hypervisor {
         return info
     }
 
-    var monitorRules: MonitorRules {
+    nonisolated var monitorRules: MonitorRules {
         MonitorRules(tcpAccess: PeerAccess(group: socketGroup), allowHostAccess: monitorSettings.allowHostAccess)
     }
 

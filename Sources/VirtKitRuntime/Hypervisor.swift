@@ -52,7 +52,7 @@ public actor Hypervisor {
         self.monitorSettings = monitorSettings
     }
 
-    var launcher: GuestLauncher {
+    nonisolated var launcher: GuestLauncher {
         GuestLauncher(layout: layout, logger: logger, socketGroup: socketGroup, consoleSettings: consoleSettings,
                       monitorRules: monitorRules)
     }

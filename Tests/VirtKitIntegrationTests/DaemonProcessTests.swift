@@ -24,7 +24,8 @@ struct DaemonProcessTests {
     }
 
     /// Starts a virtkitd on the harness's layout and waits until it answers.
-    static func startDaemon(_ harness: GuestHarness, configDirectory: String? = nil) async throws -> (ProcessIdentity, DaemonClient) {
+    static func startDaemon(_ harness: GuestHarness, configDirectory: String? = nil,
+                            options: [String] = []) async throws -> (ProcessIdentity, DaemonClient) {
         let log = try FileDescriptor.open(harness.root.appending("virtkitd.out"), .writeOnly,
                                           options: [.create, .append], permissions: .ownerReadWrite)
         defer { try? log.close() }
@@ -33,7 +34,7 @@ struct DaemonProcessTests {
             arguments: ["virtkitd", "--run-dir", harness.layout.runDirectory.string,
                         "--state-dir", harness.layout.stateDirectory.string,
                         "--log-dir", harness.layout.logDirectory.string, "--log-level", "info",
-                        "--config-dir", configDirectory ?? harness.root.appending("no-etc").string],
+                        "--config-dir", configDirectory ?? harness.root.appending("no-etc").string] + options,
             environment: ProcessInfo.processInfo.environment, output: log, placements: [])
         let identity = try #require(ProcessIdentity.of(pid: pid))
         let client = DaemonClient(socketPath: harness.layout.socketPath.string)
@@ -259,5 +260,71 @@ struct DaemonProcessTests {
         #expect(clock.now - begin >= .seconds(2), "the deadline was kept")
         #expect(GuestHarness.processes(mentioning: uuid).isEmpty)
         #expect(harness.leftovers().isEmpty, "left: \(harness.leftovers())")
+    }
+
+    /// A raw connection to the daemon's API socket.
+    static func rawConnection(_ harness: GuestHarness) throws -> FileDescriptor {
+        try UnixSocket.connect(to: harness.layout.socketPath)
+    }
+
+    /// Whether the daemon closes `socket` within `wait` (reads until the end, with a deadline).
+    static func closedByDaemon(_ socket: FileDescriptor, within wait: Duration) async throws -> Bool {
+        let deadline = ContinuousClock.now + wait
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while ContinuousClock.now < deadline {
+            var poller = pollfd(fd: socket.rawValue, events: Int16(POLLIN), revents: 0)
+            if poll(&poller, 1, 100) > 0 {
+                let n = read(socket.rawValue, &buffer, buffer.count)
+                if n <= 0 { return true }
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return false
+    }
+
+    @Test("the API closes silent clients, limits connections per user, and serves only its users")
+    func apiHoldsItsGround() async throws {
+        let harness = try GuestHarness()
+        defer { harness.cleanUp() }
+        let member = try LocalUser.ensure("vktest-monmember", groups: ["vktest-mongroup"])
+        let stranger = try LocalUser.ensure("vktest-monitor")
+        let (daemon, client) = try await Self.startDaemon(harness, options: [
+            "--idle-timeout", "1", "--connections-per-user", "4", "--socket-group", "vktest-mongroup",
+        ])
+        defer { daemon.send(signal: SIGKILL) }
+        // A silent connection is closed after the idle timeout; the daemon goes on serving.
+        let silent = try Self.rawConnection(harness)
+        defer { try? silent.close() }
+        #expect(try await Self.closedByDaemon(silent, within: .seconds(5)))
+        _ = try client.version()
+
+        // The file modes let the group in (and, opened wide here, anyone): the daemon itself
+        // refuses a user outside the group, and holds a member to its limit.
+        for directory in [harness.root, harness.layout.runDirectory] { chmod(directory.string, 0o711) }
+        chmod(harness.layout.socketPath.string, 0o666)
+        let script = """
+            import socket, sys
+            def ask(s):
+                try:
+                    s.sendall(b'GET /v1/version HTTP/1.1\\r\\nHost: v\\r\\n\\r\\n')
+                    return s.recv(4096).decode('utf-8', 'replace').split('\\r\\n')[0] or 'closed'
+                except (ConnectionResetError, BrokenPipeError):
+                    return 'closed'
+            conns = []
+            for _ in range(int(sys.argv[2])):
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.settimeout(10)
+                s.connect(sys.argv[1])
+                conns.append(s)
+            print(','.join(ask(s) for s in reversed(conns)))
+            """
+        let socketPath = harness.layout.socketPath.string
+        let refused = try await OffPool.run { try stranger.run(["python3", "-c", script, socketPath, "1"]) }
+        #expect(refused.output == "closed\n", "\(refused)")
+        let limited = try await OffPool.run { try member.run(["python3", "-c", script, socketPath, "5"]) }
+        #expect(limited.output == "closed,HTTP/1.1 200 OK,HTTP/1.1 200 OK,HTTP/1.1 200 OK,HTTP/1.1 200 OK\n", "\(limited)")
+        let log = String(decoding: AtomicFile.read(harness.root.appending("virtkitd.out")) ?? [], as: UTF8.self)
+        #expect(log.contains("uid \(stranger.uid) may not use this virtkitd"))
+        #expect(log.contains("uid \(member.uid) has 4 connections open already"))
     }
 }
