@@ -51,6 +51,8 @@ struct StartRun {
     var guest: RunningGuest?
     /// The start's record for a daemon killed in its middle, rewritten as the start makes things.
     var intent: StartIntent
+    /// Files QEMU writes from their start (not appending): emptied right before the spawn.
+    var truncateAtSpawn: [FileDescriptor] = []
 
     init(launcher: GuestLauncher, plan: StartPlan, paused: Bool, monitorPlan: MonitorServer.TCPPlan,
          began: ContinuousClock.Instant, onExit: @escaping @Sendable (DomainStateReason) async -> Void) {
@@ -175,14 +177,10 @@ struct StartRun {
             if let group, !path.hasSuffix("/monitor.sock") { try UnixSocket.share(FilePath(path), withGroup: group) }
             resources.qemuDescriptors.append((fd, planned))
         case .writableFile(let path, let append):
-            let options: FileDescriptor.OpenOptions = append ? [.create, .append] : [.create, .truncate]
-            do {
-                let fd = try FileDescriptor.open(FilePath(path), .writeOnly, options: options.union(.closeOnExec),
-                                                 permissions: [.ownerReadWrite])
-                resources.qemuDescriptors.append((fd, planned))
-            } catch {
-                throw HostError("cannot open file", path, (error as? Errno) ?? .ioError)
-            }
+            // Truncated only at the spawn, once nothing else can fail the start.
+            let fd = try SafeOpen.forWriting(FilePath(path), append: append)
+            resources.qemuDescriptors.append((fd, planned))
+            if !append { truncateAtSpawn.append(fd) }
         }
     }
 
@@ -216,6 +214,9 @@ struct StartRun {
         } catch {
             return .failed(RuntimeError(.systemError, "cannot record the start of domain '\(plan.domain.name)': \(error)",
                                         cause: error))
+        }
+        for file in truncateAtSpawn where ftruncate(file.rawValue, 0) != 0 {
+            return .failed(RuntimeError(.systemError, "cannot truncate a file of domain '\(plan.domain.name)': \(Errno(rawValue: errno))"))
         }
         let home = plan.guestDirectory.string
         let pid: pid_t

@@ -100,4 +100,39 @@ struct GuestFailureTests {
         let client = try UnixSocket.connect(to: busyPath)
         try client.close()
     }
+
+    @Test("a file source that is another user's symbolic link is not followed; a failed start truncates nothing")
+    func fileSourcesAreOpenedSafely() async throws {
+        let harness = try GuestHarness()
+        defer { harness.cleanUp() }
+        let hypervisor = try await harness.hypervisor()
+        let precious = harness.root.appending("precious.txt")
+        try AtomicFile.write("precious\n", to: precious)
+        let stranger = try LocalUser.ensure("vktest-monitor")
+        let planted = harness.root.appending("planted.log")
+        #expect(symlink(precious.string, planted.string) == 0)
+        #expect(lchown(planted.string, stranger.uid, stranger.uid) == 0)
+        func fileSerial(_ path: FilePath) -> String { "<serial type='file'><source path='\(path.string)'/><target port='1'/></serial>" }
+
+        _ = try await hypervisor.define(xml: harness.domainXML(name: "linked", extraDevices: fileSerial(planted)))
+        let linked = await #expect(throws: RuntimeError.self) { try await hypervisor.start(name: "linked", paused: false) }
+        #expect(linked?.message.contains("refusing to follow a symbolic link owned by uid \(stranger.uid)") == true,
+                "\(linked?.message ?? "")")
+        #expect(AtomicFile.read(precious) == Array("precious\n".utf8))
+        #expect(harness.leftovers().isEmpty, "left: \(harness.leftovers())")
+
+        // A link of this process's own user is followed, as protected_symlinks allows; a start
+        // that fails before QEMU runs leaves the file as it was.
+        let own = harness.root.appending("own.log")
+        #expect(symlink(precious.string, own.string) == 0)
+        let busyPath = harness.root.appending("busy.sock")
+        let squatter = try UnixSocket.listen(at: busyPath)
+        defer { try? squatter.close() }
+        _ = try await hypervisor.define(xml: harness.domainXML(name: "busyfile", echoPath: busyPath.string,
+                                                               extraDevices: fileSerial(own)))
+        let busy = await #expect(throws: RuntimeError.self) { try await hypervisor.start(name: "busyfile", paused: false) }
+        #expect(busy?.message.contains("in use") == true, "\(busy?.message ?? "")")
+        #expect(AtomicFile.read(precious) == Array("precious\n".utf8), "a failed start truncated the file")
+        #expect(harness.leftovers().isEmpty, "left: \(harness.leftovers())")
+    }
 }
