@@ -1,6 +1,7 @@
 import Foundation
 import SystemPackage
 import VirtKitHost
+import VirtKitText
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -61,12 +62,14 @@ enum GuestFiles {
         return now
     }
 
-    /// The log's bytes from `offset` on (what QEMU wrote after VirtKit's header), trimmed to the
-    /// last `limit` bytes.
+    /// What QEMU wrote to the log from `offset` on (after VirtKit's header), for an error
+    /// message: the last `limit` bytes, without its pty announcements, which say nothing of why
+    /// it failed.
     static func logTail(_ path: FilePath, from offset: Int64, limit: Int = 4096) -> String {
         guard let bytes = AtomicFile.read(path), offset < bytes.count else { return "" }
-        let tail = bytes[Int(max(offset, 0))...].suffix(limit)
-        return String(decoding: tail, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let tail = String(decoding: bytes[Int(max(offset, 0))...].suffix(limit), as: UTF8.self)
+        return tail.split(separator: "\n").filter { !$0.hasPrefix("char device redirected to ") }
+            .joined(separator: "\n").trimmingBlanks
     }
 
     /// The ptys QEMU announced in the log from `offset` on, by chardev alias (`serial0`): it

@@ -55,4 +55,16 @@ import Testing
         #expect(GuestFiles.announcedPtys(.init(path), from: Int64(earlier.utf8.count)) == ["serial0": "/dev/pts/2"])
         #expect(GuestFiles.announcedPtys(.init(path + ".missing"), from: 0).isEmpty)
     }
+
+    @Test func anErrorsTailLeavesOutThePtyAnnouncements() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vk-tail-\(getpid()).log").path
+        defer { unlink(path) }
+        let header = "2026-12-07T00:00:00.000Z: starting up\n"
+        let qemu = "char device redirected to /dev/pts/2 (label charserial0)\n"
+            + "qemu-system-x86_64: could not load kernel '/nonexistent/vmlinux'\n\n"
+        try (header + qemu).write(toFile: path, atomically: false, encoding: .utf8)
+        #expect(GuestFiles.logTail(.init(path), from: Int64(header.utf8.count))
+                == "qemu-system-x86_64: could not load kernel '/nonexistent/vmlinux'")
+        #expect(GuestFiles.logTail(.init(path), from: Int64((header + qemu).utf8.count)) == "")
+    }
 }
