@@ -167,6 +167,14 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xclang-linker", "-no-pie", "-Xlinker", "--start-group", "-Xlinker", "-l_FoundationCollections", "-Xlinker", "-l_FoundationCShims", "-Xlinker", "--end-group"])]
         ),
         .executableTarget(name: "virtkitd", dependencies: ["VirtKitDaemon"]),
+        // Fuzz targets (Scripts/fuzz.sh builds them with libFuzzer, -sanitize=fuzzer and
+        // -DFUZZING); built plainly, each replays the corpus files it is given.
+        .target(name: "CFuzz", path: "Fuzz/CFuzz"),
+        .target(name: "FuzzReplay", dependencies: ["CFuzz"], path: "Fuzz/FuzzReplay"),
+        .executableTarget(name: "FuzzDomain", dependencies: ["VirtKitDomain", "VirtKitQEMU", "FuzzReplay"],
+                          path: "Fuzz/FuzzDomain"),
+        .executableTarget(name: "FuzzJSON", dependencies: ["VirtKitJSON", "VirtKitText", "FuzzReplay"],
+                          path: "Fuzz/FuzzJSON"),
         .executableTarget(
             name: "virtkit-bench",
             dependencies: [

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The README's test command, and what CI runs: installs the packages (Scripts/setup.sh, as
-# root), builds, installs the completions and man pages (Scripts/install-extras.sh), then runs
-# every test (`swift test`; the suites that boot QEMU included).
+# root), builds, installs the completions and man pages (Scripts/install-extras.sh), runs every
+# test (`swift test`; the suites that boot QEMU included), then fuzzes each parser for 30 s.
 # The test output is also kept in a file: when a test fails, its failure lines (Swift Testing's
 # ✘ lines and the ↳ lines under them, XCTest's ": error:" lines) are printed again at the very
 # end, where a report that keeps only the tail of the output still shows them.
@@ -23,4 +23,9 @@ if [ "$status" != 0 ]; then
     grep -n -E '^(✘|↳)|: error: |Fatal error:|unexpected signal' "$log" | head -300 || true
 fi
 rm -f "$log"
+# A short fuzzing run of each parser (Scripts/fuzz.sh; longer runs by hand).
+if [ "$status" = 0 ] && ! bash Scripts/fuzz.sh --seconds 30; then
+    echo "=== Scripts/fuzz.sh found a crash (above) ==="
+    status=1
+fi
 exit "$status"

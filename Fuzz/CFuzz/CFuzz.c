@@ -1,0 +1,2 @@
+// Only the header matters: LLVMFuzzerRunDriver is libFuzzer's.
+#include "CFuzz.h"
