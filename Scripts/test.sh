@@ -22,10 +22,15 @@ if [ "$status" != 0 ]; then
     echo "=== swift test failed (exit $status); its failure lines again: ==="
     grep -n -E '^(✘|↳)|: error: |Fatal error:|unexpected signal' "$log" | head -300 || true
 fi
+# One plain closing line for the whole run: Swift Testing's count (XCTest, which has no tests
+# here, prints its own "Executed 0 tests" before it).
+total=$(grep -oE 'Test run with [0-9]+ tests' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
+failed=$(grep -cP '^✘ Test (?!run ).* failed after' "$log" || true)
 rm -f "$log"
 # A short fuzzing run of each parser (Scripts/fuzz.sh; longer runs by hand).
 if [ "$status" = 0 ] && ! bash Scripts/fuzz.sh --seconds 30; then
     echo "=== Scripts/fuzz.sh found a crash (above) ==="
     status=1
 fi
+echo "tests: $((total - failed)) passed, $failed failed"
 exit "$status"

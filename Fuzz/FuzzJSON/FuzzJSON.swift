@@ -36,23 +36,9 @@ extension JSONValue {
     }
 }
 
-#if FUZZING
-/// libFuzzer's entry point, for its own main (which -sanitize=fuzzer links in beside ours).
-@_cdecl("LLVMFuzzerTestOneInput")
-func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    fuzzJSON(UnsafeRawBufferPointer(start: data, count: size))
-    return 0
-}
-#endif
-
 @main
 struct Fuzz {
     static func main() throws {
-        #if FUZZING
-        FuzzReplay.fuzz(fuzzOne)
-        #else
-        // Without libFuzzer: every file named on the command line, once (a corpus replay).
-        try FuzzReplay.run(fuzzJSON)
-        #endif
+        try FuzzReplay.main(fuzzJSON)
     }
 }

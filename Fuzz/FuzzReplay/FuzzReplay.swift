@@ -12,14 +12,22 @@ public enum FuzzReplay {
         public var description: String
     }
 
-    #if FUZZING
-    /// Hands the process to libFuzzer, which calls `callback` with each input it makes.
-    public static func fuzz(_ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> Never {
+    /// The target, for libFuzzer's callbacks (C functions, which capture nothing).
+    nonisolated(unsafe) static var target: (UnsafeRawBufferPointer) -> Void = { _ in }
+
+    /// The fuzz executable's main: with libFuzzer (`-DFUZZING`), hands the process to it, which
+    /// calls `target` with each input it makes; built plainly, runs `target` once on each file
+    /// named on the command line (a corpus replay).
+    public static func main(_ target: @escaping (UnsafeRawBufferPointer) -> Void) throws {
+        Self.target = target
+        #if FUZZING
         var argc = CommandLine.argc
         var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-        exit(LLVMFuzzerRunDriver(&argc, &argv, callback))
+        exit(LLVMFuzzerRunDriver(&argc, &argv, fuzzOne))
+        #else
+        try run(target)
+        #endif
     }
-    #endif
 
     public static func run(_ target: (UnsafeRawBufferPointer) -> Void) throws {
         var count = 0
@@ -56,4 +64,12 @@ public enum FuzzReplay {
         }
         return bytes
     }
+}
+
+/// libFuzzer's entry point: its own main, which -sanitize=fuzzer links in too, calls it, and so
+/// does ``FuzzReplay/main(_:)``'s driver.
+@_cdecl("LLVMFuzzerTestOneInput")
+func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    FuzzReplay.target(UnsafeRawBufferPointer(start: data, count: size))
+    return 0
 }
