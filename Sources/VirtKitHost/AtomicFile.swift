@@ -13,7 +13,8 @@ public enum AtomicFile {
                              permissions: FilePermissions = [.ownerReadWrite], durable: Bool = true) throws(HostError) {
         let temporary = FilePath(path.string + ".tmp-\(getpid())")
         do {
-            let fd = try FileDescriptor.open(temporary, .writeOnly, options: [.create, .truncate],
+            // Close-on-exec: a QEMU spawned meanwhile must not inherit the file being written.
+            let fd = try FileDescriptor.open(temporary, .writeOnly, options: [.create, .truncate, .closeOnExec],
                                              permissions: permissions)
             try fd.closeAfter {
                 _ = try fd.writeAll(bytes)

@@ -32,8 +32,18 @@ struct FrontHandOffTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let lonely = directory.appendingPathComponent("virtkit").path
-        try FileManager.default.copyItem(atPath: try DaemonProcessTests.binary("virtkit"), toPath: lonely)
-        let (status, _, stderr) = try await run(lonely, ["list"])
+        // Written close-on-exec and renamed into place: a copy whose write descriptor a process
+        // spawned by another test inherited could not be run ("Text file busy", seen in CI).
+        let front = try #require(AtomicFile.read(FilePath(try DaemonProcessTests.binary("virtkit"))))
+        try AtomicFile.write(front, to: FilePath(lonely), permissions: [.ownerReadWriteExecute])
+        var attempt = 0
+        var result = try? await run(lonely, ["list"])
+        while result == nil, attempt < 20 {  // a spawn between another test's fork and exec
+            attempt += 1
+            try await Task.sleep(for: .milliseconds(50))
+            result = try? await run(lonely, ["list"])
+        }
+        let (status, _, stderr) = try #require(result)
         #expect(status == 1)
         #expect(stderr.contains("cannot run \(directory.path)/virtkit-cli"), "\(stderr)")
     }
