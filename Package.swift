@@ -130,7 +130,7 @@ let package = Package(
         .target(
             name: "VirtKitClient",
             dependencies: [
-                "VirtKitAPI", "VirtKitHost", "VirtKitText",
+                "VirtKitAPI", "VirtKitHost", "VirtKitText", "VirtKitJSON",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
@@ -193,7 +193,7 @@ let package = Package(
         .testTarget(name: "VirtKitTextTests", dependencies: ["VirtKitText"]),
         .testTarget(name: "VirtKitDomainTests", dependencies: ["VirtKitDomain", "VirtKitTestSupport"]),
         .testTarget(name: "VirtKitQEMUTests", dependencies: ["VirtKitQEMU", "VirtKitDomain", "VirtKitTestSupport"]),
-        .testTarget(name: "VirtKitCommandsTests", dependencies: ["VirtKitCommands"]),
+        .testTarget(name: "VirtKitCommandsTests", dependencies: ["VirtKitCommands", "VirtKitClient"]),
         .testTarget(
             name: "VirtKitDaemonTests",
             dependencies: [

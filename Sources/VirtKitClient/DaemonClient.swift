@@ -21,7 +21,11 @@ public struct DaemonClient: Sendable {
 
     /// `GET /v1/domains`.
     public func list(all: Bool) throws(APIError) -> [DomainSummary] {
-        try call("GET", APIPath.domains + (all ? "?all=true" : ""))
+        let answer = try exchange("GET", APIPath.domains + (all ? "?all=true" : ""))
+        guard let summaries = DomainSummary.list(from: answer.body) else {
+            throw APIError(.internalError, "unexpected answer from virtkitd: \(String(decoding: answer.body.prefix(200), as: UTF8.self))")
+        }
+        return summaries
     }
 
     /// `POST /v1/domains`: defines the domain `xml` describes and returns its name (from the

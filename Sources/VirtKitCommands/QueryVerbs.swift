@@ -1,6 +1,7 @@
 import ArgumentParser
 import FoundationEssentials
 import VirtKitAPI
+import VirtKitClient
 
 /// `--format text|json` where output is a table.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
@@ -24,21 +25,8 @@ struct List: AsyncParsableCommand {
         try await runVerb {
             let domains = try await connection.client().list(all: all)
             if format == .json { return printJSON(domains) }
-            print(Self.table(domains), terminator: "")
+            print(VerbOutput.domainTable(domains), terminator: "")
         }
-    }
-
-    static func table(_ domains: [DomainSummary]) -> String {
-        let rows = domains.map { [$0.id.map(String.init) ?? "-", $0.name, $0.state.rawValue] }
-        let idWidth = max(2, rows.map { $0[0].count }.max() ?? 0)
-        let nameWidth = max(4, rows.map { $0[1].count }.max() ?? 0)
-        let stateWidth = max(5, rows.map { $0[2].count }.max() ?? 0)
-        func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(0, n - s.count)) }
-        var out = " " + pad("Id", idWidth) + "   " + pad("Name", nameWidth) + "   State\n"
-        // virsh's rule (vsh-table): the rule is two longer than the widest line.
-        out += String(repeating: "-", count: 1 + idWidth + 3 + nameWidth + 3 + stateWidth + 2) + "\n"
-        for row in rows { out += " " + pad(row[0], idWidth) + "   " + pad(row[1], nameWidth) + "   " + row[2] + "\n" }
-        return out + "\n"
     }
 }
 

@@ -6,7 +6,7 @@ import VirtKitHost
 /// The verbs the `virtkit` executable serves itself, in their common forms, without the argument
 /// parser, the concurrency runtime or the domain model: a process that lives for one request
 /// spends most of its time starting up, and these are the verbs scripts run in loops and that a
-/// start waits on (`qemu-monitor-command`, `define`, `start`).
+/// start waits on (`qemu-monitor-command`, `define`, `start`, `list`).
 ///
 /// ``serve(_:)`` returns the exit status, or nil for anything else (another verb, help, a flag it
 /// does not take, no daemon to reach): the full command tree (`virtkit-cli`) then runs, with its
@@ -18,6 +18,7 @@ public enum FrontVerbs {
         case "qemu-monitor-command": return monitorCommand(arguments.dropFirst())
         case "define": return define(arguments.dropFirst())
         case "start": return start(arguments.dropFirst())
+        case "list": return list(arguments.dropFirst())
         default: return nil
         }
     }
@@ -73,6 +74,15 @@ public enum FrontVerbs {
         return run(address) { client throws(APIError) in
             try client.start(name, paused: arguments.flags.contains("--paused"))
             return VerbOutput.started(name: name)
+        }
+    }
+
+    /// `list [-c URI] [--all]` (not `--format`: the full tree has it).
+    static func list(_ words: ArraySlice<String>) -> Int32? {
+        guard let arguments = FrontArguments(words, flags: ["--all"]), arguments.positional.isEmpty,
+              let address = arguments.address else { return nil }
+        return run(address) { client throws(APIError) in
+            VerbOutput.domainTable(try client.list(all: arguments.flags.contains("--all")))
         }
     }
 

@@ -49,6 +49,18 @@ struct DaemonClientTests {
         #expect(!request.contains("Content-Length"), "a GET carries no body")
     }
 
+    @Test func aListThatIsNotTheAPIsIsAnErrorNotAGuess() throws {
+        for body in [#"[{"name":"vm"}]"#, #"{"error":1}"#, #"[{"id":"1","name":"vm","uuid":"u","state":"running","reason":"booted"}]"#] {
+            let answer = "HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body
+            let error = #expect(throws: APIError.self, "\(body)") { try FakeDaemon.exchange(answer) { try $0.list(all: false) } }
+            #expect(error?.code == .internalError)
+        }
+        let shutOff = #"[{"name":"vm","uuid":"u","state":"shut off","reason":"unknown"}]"#
+        let answer = "HTTP/1.1 200 OK\r\nContent-Length: \(shutOff.utf8.count)\r\n\r\n" + shutOff
+        #expect(try FakeDaemon.exchange(answer) { try $0.list(all: true) }.0
+                == [DomainSummary(id: nil, name: "vm", uuid: "u", state: .shutoff, reason: .unknown)])
+    }
+
     @Test func noDaemonIsNoConnectAndNothingElse() {
         let error = #expect(throws: APIError.self) {
             try DaemonClient(socketPath: "/nonexistent/virtkitd.sock").version()

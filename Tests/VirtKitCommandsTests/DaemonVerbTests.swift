@@ -1,6 +1,7 @@
 import ArgumentParser
 import Testing
 import VirtKitAPI
+import VirtKitClient
 @testable import VirtKitCommands
 
 /// The daemon verbs parsed in-process: virsh's names, `-c URI` before or after the verb, the
@@ -36,7 +37,7 @@ import VirtKitAPI
     }
 
     @Test func listTableLooksLikeVirsh() {
-        let table = List.table([
+        let table = VerbOutput.domainTable([
             DomainSummary(id: 3, name: "web", uuid: "u", state: .running, reason: .booted),
             DomainSummary(id: nil, name: "database", uuid: "v", state: .shutoff, reason: .unknown),
         ])

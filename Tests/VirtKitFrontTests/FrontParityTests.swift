@@ -44,4 +44,16 @@ import Testing
         #expect(full.pretty == front.flags.contains("--pretty"))
         #expect(full.connection.connect == front.connect)
     }
+
+    @Test(arguments: [["list"], ["list", "--all"], ["list", "-c", connect, "--all"]])
+    func list(_ line: [String]) throws {
+        let front = try #require(FrontArguments(line.dropFirst(), flags: ["--all"]))
+        let full = try #require(try VirtKitCommand.parseAsRoot(line) as? List)
+        #expect(front.positional.isEmpty)
+        #expect(full.all == front.flags.contains("--all"))
+        #expect(full.format == .text)
+        #expect(full.connection.connect == front.connect)
+        // The forms the front leaves to the full tree.
+        #expect(FrontArguments(["--format", "json"], flags: ["--all"]) == nil)
+    }
 }
