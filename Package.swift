@@ -135,7 +135,7 @@ let package = Package(
             ]
         ),
         // The verbs the `virtkit` executable serves itself (one-shot monitor command, define,
-        // start), parsed by hand and carried out by VirtKitClient: no argument parser, no
+        // start, list), parsed by hand and carried out by VirtKitClient: no argument parser, no
         // concurrency runtime, no NIO, no domain model, no libxml2.
         .target(
             name: "VirtKitFront",
