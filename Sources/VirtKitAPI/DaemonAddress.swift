@@ -10,14 +10,6 @@ public enum DaemonAddress: Sendable, Equatable {
     case session
     case socket(String)
 
-    /// The system daemon's API socket.
-    public static let systemSocketPath = RunLocation.systemDirectory + "/" + RunLocation.socketName
-
-    /// The session daemon's run directory (``RunLocation/sessionDirectory(environment:)``).
-    public static func sessionRunDirectory(environment: [String: String]) -> String {
-        RunLocation.sessionDirectory(environment: environment)
-    }
-
     /// Parses a connection URI; nil when it is not one VirtKit knows.
     public init?(uri: String) {
         switch uri {
@@ -51,8 +43,8 @@ public enum DaemonAddress: Sendable, Equatable {
 
     public func socketPath(environment: [String: String]) -> String {
         switch self {
-        case .system: return Self.systemSocketPath
-        case .session: return Self.sessionRunDirectory(environment: environment) + "/" + RunLocation.socketName
+        case .system: return RunLocation.systemDirectory + "/" + RunLocation.socketName
+        case .session: return RunLocation.sessionDirectory(environment: environment) + "/" + RunLocation.socketName
         case .socket(let path): return path
         }
     }

@@ -67,6 +67,11 @@ final class IdleConnectionCloser: ChannelDuplexHandler {
 
     private let timeout: TimeAmount
     private let isStream: () -> Bool
+    /// Whether the client owes the next bytes, and since when (the last write, or the start).
+    private var waiting = false
+    private var since = NIODeadline.now()
+    /// One timer at a time: a write only moves `since`, so a long answer written in many pieces
+    /// schedules nothing per piece.
     private var timer: Scheduled<Void>?
 
     init(timeout: TimeAmount, isStream: @escaping () -> Bool) {
@@ -80,8 +85,7 @@ final class IdleConnectionCloser: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        timer?.cancel()
-        timer = nil
+        waiting = false
         context.fireChannelRead(data)
     }
 
@@ -92,15 +96,32 @@ final class IdleConnectionCloser: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         timer?.cancel()
+        timer = nil
         context.fireChannelInactive()
     }
 
     private func startWaiting(_ context: ChannelHandlerContext) {
-        timer?.cancel()
-        let loopBound = NIOLoopBound((context, isStream), eventLoop: context.eventLoop)
-        timer = context.eventLoop.scheduleTask(in: timeout) {
-            let (context, isStream) = loopBound.value
-            if !isStream() { context.close(promise: nil) }
+        waiting = true
+        since = .now()
+        if timer == nil { schedule(context, in: timeout) }
+    }
+
+    private func schedule(_ context: ChannelHandlerContext, in delay: TimeAmount) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(in: delay) {
+            let (closer, context) = loopBound.value
+            closer.timerFired(context)
+        }
+    }
+
+    private func timerFired(_ context: ChannelHandlerContext) {
+        timer = nil
+        guard waiting, !isStream() else { return }
+        let due = since + timeout
+        if NIODeadline.now() >= due {
+            context.close(promise: nil)
+        } else {
+            schedule(context, in: due - .now())
         }
     }
 }

@@ -166,8 +166,11 @@ struct MonitorSession {
         return line
     }
 
+    /// The byte a JSON object starts with (a left curly bracket).
+    private static let objectStart: UInt8 = 0x7B
+
     private mutating func handle(_ line: [UInt8]) -> [Action] {
-        let startsJSON = line.first { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") } == UInt8(ascii: "{")
+        let startsJSON = line.first { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") } == Self.objectStart
         let isBlank = line.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
         switch channel {
         case .interactive:
