@@ -20,6 +20,11 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         // HTTP/1 <-> HTTPTypes codec for the WebSocket upgrade channel (already in the graph via Hummingbird).
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        // The API's types and routes are generated from docs/openapi.yaml at build time.
+        .package(url: "https://github.com/apple/swift-openapi-generator", from: "1.14.3"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird", from: "2.1.0"),
     ],
     targets: [
         // libxml2, the parser libvirt itself uses (Debian: libxml2-dev).
@@ -105,12 +110,25 @@ let package = Package(
             ]
         ),
         // virtkitd as a library: the HTTP/JSON API on a UNIX socket, its WebSocket streams, and its ServiceGroup.
+        // The HTTP API's types and server protocol, generated from docs/openapi.yaml (a link in
+        // the target) by swift-openapi-generator's build plugin, and the model's conversions to them.
+        .target(
+            name: "VirtKitOpenAPI",
+            dependencies: [
+                "VirtKitModel",
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+            ],
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
+        ),
         .target(
             name: "VirtKitDaemon",
             dependencies: [
-                "VirtKitRuntime", "VirtKitAPI", "VirtKitHost",
+                "VirtKitRuntime", "VirtKitAPI", "VirtKitHost", "VirtKitOpenAPI",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -197,9 +215,12 @@ let package = Package(
         .testTarget(
             name: "VirtKitDaemonTests",
             dependencies: [
-                "VirtKitDaemon", "VirtKitRuntime", "VirtKitAPI",
+                "VirtKitDaemon", "VirtKitRuntime", "VirtKitAPI", "VirtKitOpenAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .testTarget(

@@ -65,7 +65,7 @@ public struct Daemon: Sendable {
         let gate = APIPeerGate(access: PeerAccess(group: socketGroup), limitPerUser: connectionsPerUser)
         let idleTimeout = TimeAmount(self.idleTimeout)
         let app = Application(
-            router: APIRouter.make(hypervisor: hypervisor, mode: layout.mode.rawValue),
+            router: try APIRouter.make(hypervisor: hypervisor, mode: layout.mode == .system ? .system : .session),
             server: HTTPServerBuilder { responder in
                 var channel = StreamUpgradeChannel(responder: responder, gate: gate) { path throws(APIError) in
                     try await APIRouter.streamSocket(path: path, hypervisor: hypervisor)
