@@ -43,6 +43,9 @@ let package = Package(
         // Pure leaf: the one way to trim blanks from text and bytes, and the line scanner of
         // QEMU's line protocols.
         .target(name: "VirtKitText"),
+        // Pure leaf: XDR (RFC 4506) as rpcgen writes it for libvirt's RPC protocol. No Swift
+        // library for it exists; a reader and a writer are all the protocol needs.
+        .target(name: "VirtKitXDR"),
         // QEMU's JSON monitor protocol (QMP) over SwiftNIO: QMP.Client, QMP.Error, QMP.Event.
         .target(
             name: "VirtKitQMP",
@@ -212,6 +215,7 @@ let package = Package(
         .testTarget(name: "VirtKitDomainTests", dependencies: ["VirtKitDomain", "VirtKitTestSupport"]),
         .testTarget(name: "VirtKitQEMUTests", dependencies: ["VirtKitQEMU", "VirtKitDomain", "VirtKitTestSupport"]),
         .testTarget(name: "VirtKitCommandsTests", dependencies: ["VirtKitCommands", "VirtKitClient"]),
+        .testTarget(name: "VirtKitXDRTests", dependencies: ["VirtKitXDR"]),
         .testTarget(
             name: "VirtKitDaemonTests",
             dependencies: [
