@@ -46,6 +46,9 @@ let package = Package(
         // Pure leaf: XDR (RFC 4506) as rpcgen writes it for libvirt's RPC protocol. No Swift
         // library for it exists; a reader and a writer are all the protocol needs.
         .target(name: "VirtKitXDR"),
+        // Pure leaf: libvirt's RPC protocol (packets, errors, the connection's state machine,
+        // domain states in libvirt's numbers). No sockets.
+        .target(name: "VirtKitLibvirtRPC", dependencies: ["VirtKitXDR", "VirtKitModel"]),
         // QEMU's JSON monitor protocol (QMP) over SwiftNIO: QMP.Client, QMP.Error, QMP.Event.
         .target(
             name: "VirtKitQMP",
@@ -123,10 +126,23 @@ let package = Package(
             ],
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
+        // The second front door: libvirt's RPC protocol over the runtime, for virsh and
+        // python-libvirt.
+        .target(
+            name: "VirtKitLibvirtServer",
+            dependencies: [
+                "VirtKitLibvirtRPC", "VirtKitXDR", "VirtKitRuntime", "VirtKitModel", "VirtKitHost", "VirtKitJSON",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
         .target(
             name: "VirtKitDaemon",
             dependencies: [
-                "VirtKitRuntime", "VirtKitAPI", "VirtKitHost", "VirtKitOpenAPI",
+                "VirtKitRuntime", "VirtKitAPI", "VirtKitHost", "VirtKitOpenAPI", "VirtKitLibvirtServer",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),

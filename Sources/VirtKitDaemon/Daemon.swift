@@ -7,6 +7,7 @@ import ServiceLifecycle
 import SystemPackage
 import VirtKitAPI
 import VirtKitHost
+import VirtKitLibvirtServer
 import VirtKitRuntime
 #if canImport(Glibc)
 import Glibc
@@ -28,6 +29,8 @@ public struct Daemon: Sendable {
     public var idleTimeout: Duration = .seconds(60)
     /// How many API connections one user (not root) may hold at once.
     public var connectionsPerUser = 256
+    /// Where libvirt's RPC protocol is served (``LibvirtRPCServer``); nil: nowhere.
+    public var libvirtSocketPath: FilePath?
 
     public init(layout: RuntimeLayout, guestDirectory: FilePath?, logLevel: Logger.Level = .info, socketGroup: gid_t? = nil,
                 threadSlice: ThreadSliceOutcome = .kernelDefault) {
@@ -84,8 +87,18 @@ public struct Daemon: Sendable {
                 runningLogger.info("virtkitd listening", metadata: ["socket": "\(socketPath.string)"])
             },
             logger: logger)
+        var services: [any Service] = [app]
+        if let libvirtSocketPath {
+            if libvirtSocketPath.removingLastComponent() != layout.socketPath.removingLastComponent() {
+                do { try AtomicFile.makeDirectory(libvirtSocketPath.removingLastComponent()) } catch {
+                    throw APIError(.systemError, error.description)
+                }
+            }
+            services.append(LibvirtRPCServer(socketPath: libvirtSocketPath, group: socketGroup, hypervisor: hypervisor,
+                                             logger: logger, admit: gate.admit))
+        }
         let group = ServiceGroup(
-            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         unlink(socketPath.string)
     }

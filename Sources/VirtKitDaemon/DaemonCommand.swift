@@ -43,6 +43,13 @@ public struct DaemonCommand: AsyncParsableCommand {
     @Option(name: .customLong("connections-per-user"),
             help: "API connections one user other than root may hold at once (1 to 65536).")
     var connectionsPerUser: Int = 256
+    @Option(name: .customLong("libvirt-socket"),
+            help: ArgumentHelp("Where to serve libvirt's RPC protocol (virsh, python-libvirt), or 'none'.",
+                               discussion: "Default: libvirt-sock beside the API socket."))
+    var libvirtSocket: String?
+    @Flag(name: .customLong("libvirt-default-socket"),
+          help: "Serve libvirt's protocol on libvirt's own socket path (qemu:///system or qemu:///session), unless a libvirtd holds it.")
+    var libvirtDefaultSocket = false
 
     public init() {}
 
@@ -58,6 +65,12 @@ public struct DaemonCommand: AsyncParsableCommand {
         if !(1...3600).contains(idleTimeoutSeconds) { throw ValidationError("--idle-timeout must be 1 to 3600: '\(idleTimeoutSeconds)'") }
         if !(1...65536).contains(connectionsPerUser) {
             throw ValidationError("--connections-per-user must be 1 to 65536: '\(connectionsPerUser)'")
+        }
+        if let libvirtSocket, libvirtSocket != "none", !libvirtSocket.hasPrefix("/") {
+            throw ValidationError("--libvirt-socket must be an absolute path or 'none': '\(libvirtSocket)'")
+        }
+        if libvirtSocket != nil && libvirtDefaultSocket {
+            throw ValidationError("--libvirt-socket and --libvirt-default-socket exclude each other")
         }
         if let socketGroup, getgrnam(socketGroup) == nil { throw ValidationError("unknown group '\(socketGroup)' for --socket-group") }
     }
@@ -79,6 +92,19 @@ public struct DaemonCommand: AsyncParsableCommand {
             layout.configDirectory = FilePath(stateDir).appending("etc")
         }
         return layout
+    }
+
+    /// Where libvirt's protocol is served in `layout`, or nil for nowhere.
+    func libvirtSocketPath(_ layout: RuntimeLayout) -> FilePath? {
+        if libvirtSocket == "none" { return nil }
+        if let libvirtSocket { return FilePath(libvirtSocket) }
+        if libvirtDefaultSocket {
+            // libvirt's own: /run/libvirt/libvirt-sock, or $XDG_RUNTIME_DIR/libvirt/libvirt-sock.
+            if layout.mode == .system { return FilePath("/run/libvirt/libvirt-sock") }
+            let runtime = ProcessInfo.processInfo.environment["XDG_RUNTIME_DIR"] ?? "/run/user/\(getuid())"
+            return FilePath(runtime).appending("libvirt/libvirt-sock")
+        }
+        return layout.socketPath.removingLastComponent().appending("libvirt-sock")
     }
 
     /// Asks for `--thread-slice-us` for the calling thread, and so for every thread created after
@@ -117,6 +143,7 @@ public struct DaemonCommand: AsyncParsableCommand {
                             logLevel: Logger.Level(rawValue: logLevel) ?? .info, socketGroup: gid, threadSlice: threadSlice)
         daemon.idleTimeout = .seconds(idleTimeoutSeconds)
         daemon.connectionsPerUser = connectionsPerUser
+        daemon.libvirtSocketPath = libvirtSocketPath(layout)
         try await daemon.run()
     }
 }

@@ -56,6 +56,10 @@ public struct XDRWriter: Sendable {
         for value in values { body(&self, value) }
     }
 
+    /// Bytes as they are, with no length and no padding: a stream packet's raw data, or an
+    /// already encoded value.
+    public mutating func writeRaw(_ value: some Collection<UInt8>) { bytes.append(contentsOf: value) }
+
     /// Overwrites the 4 bytes at `offset` (a length written before it was known).
     public mutating func overwrite(_ value: UInt32, at offset: Int) {
         bytes[offset] = UInt8(truncatingIfNeeded: value >> 24)

@@ -1,0 +1,83 @@
+/// The programs a libvirt RPC packet may address, with the version each speaks.
+public enum RPCProgram {
+    /// REMOTE_PROGRAM: the libvirt API.
+    public static let remote: UInt32 = 0x2000_8086
+    /// QEMU_PROGRAM: qemu-monitor-command, qemu-agent-command.
+    public static let qemu: UInt32 = 0x2000_8087
+    /// KEEPALIVE_PROGRAM ("keep").
+    public static let keepalive: UInt32 = 0x6B65_6570
+    /// Every program above is at version 1.
+    public static let version: UInt32 = 1
+}
+
+/// KEEPALIVE_PROC_*.
+public enum KeepaliveProcedure: Int32, Sendable {
+    case ping = 1, pong = 2
+}
+
+/// QEMU_PROC_*, those VirtKit serves.
+public enum QEMUProcedure: Int32, Sendable {
+    case domainMonitorCommand = 1
+    case domainAgentCommand = 3
+}
+
+/// REMOTE_PROC_*, those VirtKit serves (remote_protocol.x); any other number is answered as
+/// libvirtd answers an unknown procedure, which clients read as "not supported".
+public enum RemoteProcedure: Int32, Sendable, CaseIterable {
+    case connectOpen = 1
+    case connectClose = 2
+    case connectGetType = 3
+    case connectGetVersion = 4
+    case nodeGetInfo = 6
+    case domainAttachDevice = 8
+    case domainCreate = 9
+    case domainDefineXML = 11
+    case domainDestroy = 12
+    case domainDetachDevice = 13
+    case domainGetXMLDesc = 14
+    case domainGetAutostart = 15
+    case domainGetInfo = 16
+    case domainGetMaxMemory = 17
+    case domainGetOSType = 19
+    case connectListDefinedDomains = 21
+    case domainLookupByID = 22
+    case domainLookupByName = 23
+    case domainLookupByUUID = 24
+    case connectNumOfDefinedDomains = 25
+    case domainReboot = 27
+    case domainResume = 28
+    case domainShutdown = 33
+    case domainSuspend = 34
+    case domainUndefine = 35
+    case connectListDomains = 37
+    case connectNumOfDomains = 51
+    case connectGetHostname = 59
+    case connectSupportsFeature = 60
+    case authList = 66
+    case nodeGetSecurityModel = 122
+    case connectIsSecure = 149
+    case domainIsActive = 150
+    case domainIsPersistent = 151
+    case connectGetLibVersion = 157
+    case domainAttachDeviceFlags = 160
+    case domainDetachDeviceFlags = 161
+    case domainHasManagedSaveImage = 183
+    case domainSnapshotNum = 187
+    case domainCreateWithFlags = 196
+    case domainGetVcpusFlags = 200
+    case domainIsUpdated = 202
+    case domainGetState = 212
+    case domainUndefineFlags = 231
+    case domainDestroyFlags = 234
+    case domainShutdownFlags = 258
+    case connectListAllDomains = 273
+    case domainDefineXMLFlags = 350
+    case connectRegisterCloseCallback = 360
+    case connectUnregisterCloseCallback = 361
+    case domainGetMessages = 426
+
+    /// Whether a client may call it before CONNECT_OPEN (libvirtd allows these).
+    public var allowedBeforeOpen: Bool {
+        self == .connectOpen || self == .authList || self == .connectSupportsFeature
+    }
+}

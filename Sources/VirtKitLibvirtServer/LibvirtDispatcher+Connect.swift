@@ -1,0 +1,59 @@
+import VirtKitLibvirtRPC
+import VirtKitXDR
+
+/// The connection's procedures: authentication, features, open and close, what the host is.
+extension LibvirtDispatcher {
+    /// The libvirt version VirtKit answers as (its API is libvirt 9.0's).
+    static let libraryVersion: UInt64 = 9_000_000
+
+    /// virDrvFeature values VirtKit has: PROGRAM_KEEPALIVE (10), REMOTE_CLOSE_CALLBACK (15).
+    static let features: Set<Int32> = [10, 15]
+
+    func connectCall(_ procedure: RemoteProcedure, _ args: inout XDRReader) async throws -> [UInt8]? {
+        switch procedure {
+        case .authList:
+            // The socket's mode and the peer's credentials are the access control, as for
+            // libvirtd's UNIX socket: REMOTE_AUTH_NONE.
+            return Self.reply { $0.writeArray([Int32(0)]) { $0.write($1) } }
+        case .connectSupportsFeature:
+            let feature = try args.read(Int32.self)
+            return Self.reply { $0.write(Int32(Self.features.contains(feature) ? 1 : 0)) }
+        case .connectOpen:
+            _ = try args.readOptionalRemoteString(what: "URI")
+            _ = try args.read(UInt32.self)
+            return []
+        case .connectClose, .connectRegisterCloseCallback, .connectUnregisterCloseCallback:
+            return []
+        case .connectGetType:
+            return Self.reply { $0.write("QEMU") }
+        case .connectGetVersion:
+            let version = host.qemuVersion
+            return Self.reply { $0.write(version) }
+        case .connectGetLibVersion:
+            return Self.reply { $0.write(Self.libraryVersion) }
+        case .connectGetHostname:
+            return Self.reply { $0.write(host.hostname) }
+        case .connectIsSecure:
+            return Self.reply { $0.write(Int32(1)) }
+        case .nodeGetInfo:
+            return Self.reply { writer in
+                writer.writeFixedCharArray(host.machine, count: 32)
+                writer.write(host.memoryKiB)
+                writer.write(host.cpus)
+                writer.write(host.megahertz)
+                writer.write(Int32(1))  // NUMA nodes
+                writer.write(Int32(1))  // sockets per node
+                writer.write(host.cpus)  // cores per socket
+                writer.write(Int32(1))  // threads per core
+            }
+        case .nodeGetSecurityModel:
+            // No security driver: an empty model and DOI, so virsh prints no security lines.
+            return Self.reply { writer in
+                writer.writeCharArray("")
+                writer.writeCharArray("")
+            }
+        default:
+            return nil
+        }
+    }
+}
