@@ -131,7 +131,7 @@ let package = Package(
         .target(
             name: "VirtKitLibvirtServer",
             dependencies: [
-                "VirtKitLibvirtRPC", "VirtKitXDR", "VirtKitRuntime", "VirtKitModel", "VirtKitHost", "VirtKitJSON",
+                "VirtKitLibvirtRPC", "VirtKitXDR", "VirtKitRuntime", "VirtKitModel", "VirtKitHost", "VirtKitJSON", "VirtKitText",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

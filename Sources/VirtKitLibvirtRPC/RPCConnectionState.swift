@@ -8,6 +8,8 @@ public struct RPCConnectionState: Sendable {
         case dispatch(RPCCall)
         /// Answer with this error (a reply to the packet's call).
         case replyError(RPCHeader, RemoteError)
+        /// Data, finish or abort for the open stream of this serial.
+        case stream(RPCHeader)
         /// Answer a keepalive PING.
         case pong
         /// Nothing to answer (a PONG, an event from a client).
@@ -23,6 +25,8 @@ public struct RPCConnectionState: Sendable {
     }
 
     public private(set) var isOpen = false
+    /// Streams open, by the serial of the call that opened them.
+    public private(set) var openStreams: Set<UInt32> = []
     public private(set) var isClosed = false
 
     public init() {}
@@ -35,6 +39,10 @@ public struct RPCConnectionState: Sendable {
             return header.procedure == KeepaliveProcedure.ping.rawValue ? .pong : .ignore
         case .call:
             return call(header)
+        case .stream where openStreams.contains(header.serial):
+            // The client's finish (OK) or abort (ERROR) ends the stream; the server confirms it.
+            if header.status != .continue { openStreams.remove(header.serial) }
+            return .stream(header)
         case .stream, .streamHole:
             return .replyError(header.reply(.error, type: .stream),
                                RemoteError(code: RemoteError.Number.rpc, domain: RemoteError.Source.rpc,
@@ -73,6 +81,9 @@ public struct RPCConnectionState: Sendable {
 
     /// CONNECT_OPEN succeeded.
     public mutating func opened() { isOpen = true }
+
+    /// The call with this serial opened a stream (its reply went out).
+    public mutating func streamOpened(_ serial: UInt32) { openStreams.insert(serial) }
 
     /// CONNECT_CLOSE was answered: nothing more is accepted.
     public mutating func closed() {

@@ -65,12 +65,15 @@ public enum RemoteProcedure: Int32, Sendable, CaseIterable {
     case domainSnapshotNum = 187
     case domainCreateWithFlags = 196
     case domainGetVcpusFlags = 200
+    case domainOpenConsole = 201
     case domainIsUpdated = 202
     case domainGetState = 212
     case domainUndefineFlags = 231
     case domainDestroyFlags = 234
     case domainShutdownFlags = 258
     case connectListAllDomains = 273
+    case connectDomainEventCallbackRegisterAny = 316
+    case connectDomainEventCallbackDeregisterAny = 317
     case domainDefineXMLFlags = 350
     case connectRegisterCloseCallback = 360
     case connectUnregisterCloseCallback = 361

@@ -27,6 +27,8 @@ struct LibvirtConnection {
 
     private func run(_ inbound: NIOAsyncChannelInboundStream<[UInt8]>, _ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws {
         var state = RPCConnectionState()
+        let session = LibvirtSession(dispatcher: dispatcher, outbound: outbound)
+        defer { Task { await session.end() } }
         try await withThrowingTaskGroup(of: Void.self) { group in
             var inFlight = 0
             for try await body in inbound {
@@ -41,27 +43,26 @@ struct LibvirtConnection {
                 case .failure(.truncated):
                     return  // shorter than a header: nothing to answer
                 }
+                logger.trace("libvirt packet", metadata: ["program": "\(packet.header.program)", "procedure": "\(packet.header.procedure)",
+                                                          "type": "\(packet.header.type)", "serial": "\(packet.header.serial)"])
                 switch state.receive(packet.header) {
                 case .ignore:
                     continue
                 case .pong:
-                    let pong = RPCHeader(program: RPCProgram.keepalive, version: RPCProgram.version,
-                                         procedure: KeepaliveProcedure.pong.rawValue, type: .message, serial: 0, status: .ok)
-                    try await outbound.write(ByteBuffer(bytes: RPCPacket(header: pong).bytes))
+                    try await outbound.write(ByteBuffer(bytes: RPCPacket(header: Self.pong).bytes))
                 case .replyError(let header, let error):
                     try await outbound.write(Self.errorPacket(header, error))
+                case .stream(let header):
+                    await session.streamPacket(header, packet.payload)
                 case .close(let reason):
                     logger.info("closing a libvirt client", metadata: ["reason": "\(reason)"])
                     group.cancelAll()
                     return
                 case .dispatch(let call):
-                    // Open and close change the connection's state: answered in order.
-                    if case .remote(let procedure, _) = call, procedure == .connectOpen || procedure == .connectClose {
+                    if case .remote(let procedure, let header) = call, Self.inOrder.contains(procedure) {
+                        // These change the connection's state: answered in order, after every call before them.
                         while inFlight > 0, try await group.next() != nil { inFlight -= 1 }
-                        let reply = await dispatcher.answer(call, payload: packet.payload)
-                        try await outbound.write(ByteBuffer(bytes: reply.bytes))
-                        guard reply.header.status == .ok else { continue }
-                        if procedure == .connectOpen { state.opened() } else { state.closed() }
+                        try await answerInOrder(procedure, header, packet.payload, &state, session, outbound)
                         continue
                     }
                     if inFlight >= Self.maxCallsInFlight, try await group.next() != nil { inFlight -= 1 }
@@ -75,6 +76,43 @@ struct LibvirtConnection {
             try await group.waitForAll()
         }
     }
+
+    /// The procedures that change what the connection holds.
+    static let inOrder: Set<RemoteProcedure> = [.connectOpen, .connectClose, .domainOpenConsole,
+                                                 .connectDomainEventCallbackRegisterAny, .connectDomainEventCallbackDeregisterAny]
+
+    private func answerInOrder(_ procedure: RemoteProcedure, _ header: RPCHeader, _ payload: [UInt8], _ state: inout RPCConnectionState,
+                               _ session: LibvirtSession, _ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws {
+        var args = XDRReader(payload)
+        let result: Result<[UInt8], any Error>
+        do {
+            switch procedure {
+            case .domainOpenConsole: result = .success(try await session.openConsole(header, &args))
+            case .connectDomainEventCallbackRegisterAny: result = .success(try await session.register(&args))
+            case .connectDomainEventCallbackDeregisterAny: result = .success(try await session.deregister(&args))
+            default: result = .success(try await dispatcher.remote(procedure, &args))
+            }
+        } catch {
+            result = .failure(error)
+        }
+        switch result {
+        case .success(let bytes):
+            try await outbound.write(ByteBuffer(bytes: RPCPacket(header: header.reply(.ok), payload: bytes).bytes))
+            switch procedure {
+            case .connectOpen: state.opened()
+            case .connectClose: state.closed()
+            case .domainOpenConsole:
+                state.streamOpened(header.serial)
+                await session.startStream(header)
+            default: break
+            }
+        case .failure(let error):
+            try await outbound.write(Self.errorPacket(header.reply(.error), LibvirtDispatcher.remoteError(error, procedure: header.procedure)))
+        }
+    }
+
+    static let pong = RPCHeader(program: RPCProgram.keepalive, version: RPCProgram.version,
+                                procedure: KeepaliveProcedure.pong.rawValue, type: .message, serial: 0, status: .ok)
 
     static func errorPacket(_ header: RPCHeader, _ error: RemoteError) -> ByteBuffer {
         var writer = XDRWriter()

@@ -6,8 +6,9 @@ extension LibvirtDispatcher {
     /// The libvirt version VirtKit answers as (its API is libvirt 9.0's).
     static let libraryVersion: UInt64 = 9_000_000
 
-    /// virDrvFeature values VirtKit has: PROGRAM_KEEPALIVE (10), REMOTE_CLOSE_CALLBACK (15).
-    static let features: Set<Int32> = [10, 15]
+    /// virDrvFeature values VirtKit has: PROGRAM_KEEPALIVE (10), REMOTE_EVENT_CALLBACK (14),
+    /// REMOTE_CLOSE_CALLBACK (15).
+    static let features: Set<Int32> = [10, 14, 15]
 
     func connectCall(_ procedure: RemoteProcedure, _ args: inout XDRReader) async throws -> [UInt8]? {
         switch procedure {

@@ -3,6 +3,7 @@ import SystemPackage
 import VirtKitHost
 import VirtKitJSON
 import VirtKitLibvirtRPC
+import VirtKitText
 import VirtKitXDR
 
 /// The QEMU program: qemu-monitor-command through the guest's monitor command channel (so the
@@ -58,6 +59,6 @@ extension LibvirtDispatcher {
             if count == 0 { break }
             answer += buffer[0..<count]
         }
-        return String(decoding: answer, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return String(decoding: answer, as: UTF8.self).trimmingBlanks
     }
 }

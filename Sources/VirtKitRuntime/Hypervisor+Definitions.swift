@@ -62,6 +62,7 @@ extension Hypervisor {
         } catch {
             throw RuntimeError(.systemError, error.description)
         }
+        let updated = records[domain.name] != nil
         if var record = records[domain.name] {
             record.domain = domain
             record.persistent = true
@@ -69,7 +70,9 @@ extension Hypervisor {
         } else {
             records[domain.name] = Record(domain: domain, persistent: true, lifecycle: .shutoff(.unknown))
         }
-        return summary(domain.name)
+        let defined = summary(domain.name)
+        publish(.defined(updated: updated), defined)
+        return defined
     }
 
     /// `virsh undefine`: a running domain becomes transient and goes away when it stops.
@@ -80,10 +83,12 @@ extension Hypervisor {
         if unlink(path.string) != 0 && errno != ENOENT {
             throw RuntimeError(.systemError, "cannot remove config \(path.string): \(Errno(rawValue: errno))")
         }
+        let undefined = summary(name)
         if case .shutoff = record.lifecycle {
             records[name] = nil
         } else {
             records[name]?.persistent = false
         }
+        publish(.undefined, undefined)
     }
 }

@@ -31,6 +31,8 @@ extension Hypervisor {
             let guest = try await launcher.launch(domain: record.domain, id: id, paused: paused, accelerator: accelerator,
                                                   monitorPlan: plan, began: began, onExit: exitHandler(name: name, id: id))
             setLifecycle(name, .running(guest))
+            publish(.started, summary(name))
+            if paused { publish(.suspended, summary(name)) }
         } catch {
             setLifecycle(name, .shutoff(.failed))
             throw error
@@ -83,12 +85,16 @@ extension Hypervisor {
 
     public func suspend(name: String) async throws(RuntimeError) -> DomainSummary {
         try await running(name).suspend()
-        return summary(name)
+        let suspended = summary(name)
+        publish(.suspended, suspended)
+        return suspended
     }
 
     public func resume(name: String) async throws(RuntimeError) -> DomainSummary {
         try await running(name).resume()
-        return summary(name)
+        let resumed = summary(name)
+        publish(.resumed, resumed)
+        return resumed
     }
 
     /// Wall-clock microseconds, for debug lines that line up with a client's own timestamps.
@@ -260,11 +266,13 @@ extension Hypervisor {
 
     private func guestExited(name: String, id: Int, reason: DomainStateReason) {
         guard let record = records[name], case .running(let guest) = record.lifecycle, guest.id == id else { return }
+        let stopped = summary(name)
         if record.persistent {
             records[name]?.lifecycle = .shutoff(reason)
         } else {
             records[name] = nil
         }
+        publish(.stopped(reason), stopped)
         logger.info("domain \(name) stopped", metadata: ["reason": "\(reason.rawValue)"])
     }
 }

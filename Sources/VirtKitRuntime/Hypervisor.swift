@@ -40,6 +40,8 @@ public actor Hypervisor {
     let socketGroup: gid_t?
     var records: [String: Record] = [:]
     var nextID = 1
+    /// The streams of ``events()``.
+    var eventSubscribers: [UUID: AsyncStream<DomainEvent>.Continuation] = [:]
 
     public init(layout: RuntimeLayout, logger: Logger, accelerators: AcceleratorProbe,
                 monitorSettings: MonitorSettings = MonitorSettings(), consoleSettings: ConsoleSettings = ConsoleSettings(),

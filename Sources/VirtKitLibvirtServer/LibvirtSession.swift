@@ -1,0 +1,154 @@
+import Logging
+import NIOCore
+import VirtKitLibvirtRPC
+import VirtKitModel
+import VirtKitRuntime
+import VirtKitXDR
+
+/// What one client connection holds beyond single calls: its lifecycle event callbacks and its
+/// open console streams. An actor: the read loop, the event relay and the streams' relays all
+/// reach it, one at a time.
+actor LibvirtSession {
+    let dispatcher: LibvirtDispatcher
+    let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    /// A lifecycle callback: the uuid of the domain it watches, nil for every domain.
+    private struct Callback {
+        var uuid: [UInt8]?
+    }
+
+    private var callbacks: [Int32: Callback] = [:]
+    private var nextCallbackID: Int32 = 1
+    private var eventRelay: Task<Void, Never>?
+    /// Open streams by the serial of the call that opened them.
+    private var streams: [UInt32: (input: AsyncStream<[UInt8]>.Continuation, relay: Task<Void, Never>)] = [:]
+    /// Streams opened whose OPEN reply is not written yet.
+    private var pending: [UInt32: ConsoleStream] = [:]
+
+    init(dispatcher: LibvirtDispatcher, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) {
+        self.dispatcher = dispatcher
+        self.outbound = outbound
+    }
+
+    /// VIR_DOMAIN_EVENT_ID_LIFECYCLE: the only event VirtKit raises so far.
+    static let lifecycleEventID: Int32 = 0
+
+    /// CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY: a callback ID for lifecycle events.
+    func register(_ args: inout XDRReader) async throws -> [UInt8] {
+        let eventID = try args.read(Int32.self)
+        let domain = try args.readOptional { reader throws(XDRError) in try reader.readDomain() }
+        guard eventID == Self.lifecycleEventID else {
+            throw RemoteError(code: RemoteError.Number.noSupport, domain: RemoteError.Source.qemu,
+                              message: "this function is not supported by the connection driver: event ID \(eventID)")
+        }
+        if let domain { _ = try await dispatcher.resolve(domain) }
+        let id = nextCallbackID
+        nextCallbackID += 1
+        callbacks[id] = Callback(uuid: domain?.uuid)
+        if eventRelay == nil {
+            let events = await dispatcher.hypervisor.events()
+            // Unstructured: it lives as long as the connection's callbacks, which no call's scope covers.
+            eventRelay = Task { [weak self] in
+                for await event in events { await self?.deliver(event) }
+            }
+        }
+        return LibvirtDispatcher.reply { $0.write(id) }
+    }
+
+    /// CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY.
+    func deregister(_ args: inout XDRReader) throws -> [UInt8] {
+        let id = try args.read(Int32.self)
+        guard callbacks.removeValue(forKey: id) != nil else {
+            throw RemoteError(code: RemoteError.Number.invalidArg, domain: RemoteError.Source.qemu,
+                              message: "invalid argument: callback ID \(id) not registered")
+        }
+        return []
+    }
+
+    private func deliver(_ event: DomainEvent) async {
+        let (kind, detail) = Self.lifecycle(event.kind)
+        let domain = LibvirtDispatcher.wire(event.domain)
+        for (id, callback) in callbacks.sorted(by: { $0.key < $1.key }) where callback.uuid == nil || callback.uuid == domain.uuid {
+            let header = RPCHeader(program: RPCProgram.remote, version: RPCProgram.version, procedure: 318,
+                                   type: .message, serial: 0, status: .ok)
+            let payload = LibvirtDispatcher.reply { writer in
+                writer.write(id)
+                writer.write(domain)
+                writer.write(kind)
+                writer.write(detail)
+            }
+            try? await outbound.write(ByteBuffer(bytes: RPCPacket(header: header, payload: payload).bytes))
+        }
+    }
+
+    /// virDomainEventType and its detail for an event.
+    static func lifecycle(_ kind: DomainEvent.Kind) -> (Int32, Int32) {
+        switch kind {
+        case .defined(let updated): (0, updated ? 1 : 0)
+        case .undefined: (1, 0)
+        case .started: (2, 0)
+        case .suspended: (3, 0)
+        case .resumed: (4, 0)
+        case .stopped(let reason):
+            switch reason {
+            case .destroyed: (5, 1)
+            case .crashed: (5, 2)
+            case .failed: (5, 5)
+            default: (5, 0)
+            }
+        }
+    }
+
+    /// DOMAIN_OPEN_CONSOLE {dom, dev_name?, flags}: the stream opens once this answers OK.
+    func openConsole(_ header: RPCHeader, _ args: inout XDRReader) async throws -> [UInt8] {
+        let summary = try await dispatcher.resolve(try args.readDomain())
+        let device = try args.readOptionalRemoteString(what: "device name")
+        let flags = try args.read(UInt32.self)
+        // FORCE (1) takes the pen; SAFE (2) is what VirtKit's broker always is.
+        try RemoteError.checkFlags(flags, allowed: 3, "virDomainOpenConsole")
+        let socket = try await dispatcher.hypervisor.consoleSocket(name: summary.name, device: device,
+                                                                   mode: flags & 1 != 0 ? .force : .readwrite)
+        pending[header.serial] = try await ConsoleStream.open(socket)
+        return []
+    }
+
+    /// Starts relaying the stream that `header`'s call opened, once its reply is on the wire.
+    func startStream(_ header: RPCHeader) {
+        guard let stream = pending.removeValue(forKey: header.serial) else { return }
+        let (input, continuation) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .bufferingNewest(256))
+        let outbound = self.outbound
+        // Unstructured: the stream outlives the call that opened it; finish, abort or the
+        // connection's end cancels it.
+        let relay = Task<Void, Never> {
+            do { try await stream.run(header, to: outbound, input: input) } catch {}
+        }
+        streams[header.serial] = (continuation, relay)
+    }
+
+    /// A STREAM packet from the client for an open stream: data, finish (OK) or abort (ERROR).
+    /// Finish and abort are confirmed with an empty STREAM/OK, as libvirtd does.
+    func streamPacket(_ header: RPCHeader, _ payload: [UInt8]) async {
+        guard let stream = streams[header.serial] else { return }
+        switch header.status {
+        case .continue:
+            stream.input.yield(payload)
+        case .ok, .error:
+            stream.input.finish()
+            stream.relay.cancel()
+            streams[header.serial] = nil
+            try? await outbound.write(ByteBuffer(bytes: RPCPacket(header: header.reply(.ok, type: .stream)).bytes))
+        }
+    }
+
+    /// The connection ended: stop relaying events and streams.
+    func end() {
+        eventRelay?.cancel()
+        eventRelay = nil
+        for stream in streams.values {
+            stream.input.finish()
+            stream.relay.cancel()
+        }
+        streams = [:]
+        for stream in pending.values { stream.close() }
+        pending = [:]
+    }
+}
