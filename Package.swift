@@ -232,6 +232,7 @@ let package = Package(
         .testTarget(name: "VirtKitQEMUTests", dependencies: ["VirtKitQEMU", "VirtKitDomain", "VirtKitTestSupport"]),
         .testTarget(name: "VirtKitCommandsTests", dependencies: ["VirtKitCommands", "VirtKitClient"]),
         .testTarget(name: "VirtKitXDRTests", dependencies: ["VirtKitXDR"]),
+        .testTarget(name: "VirtKitLibvirtRPCTests", dependencies: ["VirtKitLibvirtRPC", "VirtKitXDR", "VirtKitModel"]),
         .testTarget(
             name: "VirtKitDaemonTests",
             dependencies: [
