@@ -294,7 +294,7 @@ let package = Package(
             name: "VirtKitIntegrationTests",
             dependencies: [
                 "VirtKitRuntime", "VirtKitDaemon", "VirtKitClient", "VirtKitQMP",
-                "VirtKitHost", "VirtKitAPI", "VirtKitTestSupport",
+                "VirtKitHost", "VirtKitAPI", "VirtKitTestSupport", "VirtKitLibvirtRPC", "VirtKitXDR",
             ]
         ),
         .testTarget(

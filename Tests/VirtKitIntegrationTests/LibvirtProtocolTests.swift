@@ -1,0 +1,109 @@
+import Foundation
+import SystemPackage
+import Testing
+import VirtKitAPI
+import VirtKitHost
+import VirtKitTestSupport
+
+/// libvirt's own clients against a real virtkitd and the test guest: virsh and python3-libvirt
+/// (Debian's 9.0) over `qemu+unix:///session?socket=RUN/libvirt-sock`.
+@Suite("libvirt's clients drive virtkitd", .tags(.qemu), .serialized)
+struct LibvirtProtocolTests {
+    static func uri(_ harness: GuestHarness) -> String {
+        "qemu+unix:///session?socket=" + harness.layout.runDirectory.appending("libvirt-sock").string
+    }
+
+    static func virsh(_ harness: GuestHarness, _ arguments: [String]) async throws -> (Int32, String, String) {
+        try await DaemonProcessTests.run("/usr/bin/virsh", ["-c", uri(harness)] + arguments)
+    }
+
+    static func defineFile(_ harness: GuestHarness, _ name: String) throws -> String {
+        let path = harness.root.appending("\(name).xml").string
+        try harness.domainXML(name: name).write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// The read-only console socket of `name`'s serial: watching it holds no pen.
+    static func serialWatcher(_ harness: GuestHarness, _ name: String) -> String {
+        harness.layout.runDirectory.appending("by-name/\(name)/console/serial0.ro").string
+    }
+
+    @Test("virsh: define, list, dominfo, dumpxml, start --paused, resume, suspend, monitor and agent commands, shutdown, destroy, undefine")
+    func virshVerbs() async throws {
+        let harness = try GuestHarness()
+        defer { harness.cleanUp() }
+        let (daemon, _) = try await DaemonProcessTests.startDaemon(harness)
+        defer { daemon.send(signal: SIGKILL) }
+        let file = try Self.defineFile(harness, "lv")
+        let defined = try await Self.virsh(harness, ["define", file])
+        #expect(defined.0 == 0 && defined.1.contains("Domain 'lv' defined from \(file)"), "\(defined)")
+        let list = try await Self.virsh(harness, ["list", "--all"])
+        #expect(list.1.contains(" -    lv     shut off"), "\(list)")
+        let info = try await Self.virsh(harness, ["dominfo", "lv"])
+        #expect(info.1.contains("State:          shut off") && info.1.contains("Persistent:     yes")
+                && info.1.contains("Max memory:     131072 KiB"), "\(info)")
+        #expect(try await Self.virsh(harness, ["dumpxml", "--inactive", "lv"]).1.contains("<name>lv</name>"))
+        let started = try await Self.virsh(harness, ["start", "--paused", "lv"])
+        #expect(started.0 == 0 && started.1.contains("Domain 'lv' started"), "\(started)")
+        #expect(try await Self.virsh(harness, ["domstate", "--reason", "lv"]).1.hasPrefix("paused (user)"))
+        #expect(try await Self.virsh(harness, ["start", "lv"]).2.contains("error: Domain is already active"))
+        _ = try await Self.virsh(harness, ["resume", "lv"])
+        let watcher = try SocketReader(connectingTo: Self.serialWatcher(harness, "lv"))
+        #expect(await watcher.waitFor("VIRTKIT-GUEST-READY", timeout: 120), "\(watcher.text.suffix(500))")
+        #expect(try await Self.virsh(harness, ["domstate", "lv"]).1.hasPrefix("running"))
+        let qmp = try await Self.virsh(harness, ["qemu-monitor-command", "lv", #"{"execute":"query-status"}"#])
+        #expect(qmp.1.contains(#""running":true"#), "\(qmp)")
+        let hmp = try await Self.virsh(harness, ["qemu-monitor-command", "lv", "--hmp", "info status"])
+        #expect(hmp.1.contains("VM status: running"), "\(hmp)")
+        let agent = try await Self.virsh(harness, ["qemu-agent-command", "lv", #"{"execute":"guest-ping"}"#])
+        #expect(agent.1.contains(#"{"return":{}}"#), "\(agent)")
+        _ = try await Self.virsh(harness, ["suspend", "lv"])
+        #expect(try await Self.virsh(harness, ["domstate", "lv"]).1.hasPrefix("paused"))
+        _ = try await Self.virsh(harness, ["resume", "lv"])
+        let shutdown = try await Self.virsh(harness, ["shutdown", "lv"])
+        #expect(shutdown.1.contains("Domain 'lv' is being shutdown"), "\(shutdown)")
+        var state = ""
+        for _ in 0..<120 where !state.hasPrefix("shut off") {
+            try await Task.sleep(for: .milliseconds(500))
+            state = try await Self.virsh(harness, ["domstate", "--reason", "lv"]).1
+        }
+        #expect(state.hasPrefix("shut off (shutdown)"), "\(state)")
+        _ = try await Self.virsh(harness, ["start", "lv"])
+        #expect(try await Self.virsh(harness, ["destroy", "lv"]).1.contains("Domain 'lv' destroyed"))
+        #expect(try await Self.virsh(harness, ["domstate", "--reason", "lv"]).1.hasPrefix("shut off (destroyed)"))
+        #expect(try await Self.virsh(harness, ["undefine", "lv"]).1.contains("Domain 'lv' has been undefined"))
+        let missing = try await Self.virsh(harness, ["dominfo", "lv"])
+        #expect(missing.0 == 1 && missing.2.contains("error: failed to get domain 'lv'"), "\(missing)")
+        #expect(harness.leftovers().isEmpty, "left: \(harness.leftovers())")
+    }
+
+    @Test("python3-libvirt: define, info, create, console streams (one writer, FORCE), monitor command, destroy, events")
+    func pythonBinding() async throws {
+        let harness = try GuestHarness()
+        defer { harness.cleanUp() }
+        let (daemon, _) = try await DaemonProcessTests.startDaemon(harness)
+        defer { daemon.send(signal: SIGKILL) }
+        let script = TestFiles.packageRoot.appendingPathComponent("Tests/LibvirtClients/python_client.py").path
+        let socket = harness.layout.runDirectory.appending("libvirt-sock").string
+        let result = try await DaemonProcessTests.run("/usr/bin/python3", [script, socket, try Self.defineFile(harness, "py"), "py",
+                                                                           Self.serialWatcher(harness, "py")])
+        #expect(result.0 == 0 && !result.1.contains("FAIL"), "\(result.1)\n\(result.2)")
+        #expect(result.1.split(separator: "\n").filter { $0.hasPrefix("ok ") }.count == 15, "\(result.1)")
+    }
+
+    @Test("virsh console on a pty: typed commands answered, a keepalive interval outlasted, Ctrl-] leaves")
+    func virshConsole() async throws {
+        let harness = try GuestHarness()
+        defer { harness.cleanUp() }
+        let (daemon, client) = try await DaemonProcessTests.startDaemon(harness)
+        defer { daemon.send(signal: SIGKILL) }
+        _ = try await client.define(xml: harness.domainXML(name: "tty"))
+        _ = try await client.start("tty", paused: false)
+        let watcher = try SocketReader(connectingTo: Self.serialWatcher(harness, "tty"))
+        #expect(await watcher.waitFor("VIRTKIT-GUEST-READY", timeout: 120))
+        let script = TestFiles.packageRoot.appendingPathComponent("Tests/LibvirtClients/virsh_console.py").path
+        let result = try await DaemonProcessTests.run("/usr/bin/python3", [script, Self.uri(harness), "tty"])
+        #expect(result.0 == 0 && result.1.contains("virsh exited 0"), "\(result)")
+        _ = try await client.perform(.destroy, "tty")
+    }
+}
