@@ -107,3 +107,71 @@ struct LibvirtProtocolTests {
         _ = try await client.perform(.destroy, "tty")
     }
 }
+
+/// Remote use: virsh over ssh to a host where virtkitd serves the libvirt socket; sshd runs
+/// on loopback with throwaway keys, and libvirt's ssh transport relays to the socket.
+@Suite("libvirt's clients over ssh", .tags(.qemu), .serialized)
+struct LibvirtOverSSHTests {
+    /// A TCP port on loopback that nothing listens on now.
+    static func freePort() throws -> Int {
+        let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(probe) }
+        var address = sockaddr_in(sin_family: sa_family_t(AF_INET), sin_port: 0, sin_addr: in_addr(s_addr: inet_addr("127.0.0.1")),
+                                  sin_zero: (0, 0, 0, 0, 0, 0, 0, 0))
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(probe, $0, length) == 0 && getsockname(probe, $0, &length) == 0 }
+        }
+        guard bound else { throw HarnessError("cannot find a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    @Test("virsh -c qemu+ssh://root@127.0.0.1:PORT/session?socket=... list --all and dominfo")
+    func virshOverSSH() async throws {
+        let harness = try GuestHarness()
+        defer { harness.cleanUp() }
+        let (daemon, client) = try await DaemonProcessTests.startDaemon(harness)
+        defer { daemon.send(signal: SIGKILL) }
+        _ = try await client.define(xml: harness.domainXML(name: "far"))
+        let directory = harness.root.appending("ssh").string
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
+        for key in ["host", "user"] {
+            let made = try await DaemonProcessTests.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", "\(directory)/\(key)"])
+            #expect(made.0 == 0, "\(made)")
+        }
+        try FileManager.default.copyItem(atPath: "\(directory)/user.pub", toPath: "\(directory)/authorized_keys")
+        let port = try Self.freePort()
+        let config = """
+            Port \(port)
+            ListenAddress 127.0.0.1
+            HostKey \(directory)/host
+            AuthorizedKeysFile \(directory)/authorized_keys
+            PermitRootLogin prohibit-password
+            PasswordAuthentication no
+            KbdInteractiveAuthentication no
+            UsePAM no
+            StrictModes no
+            PidFile \(directory)/sshd.pid
+            """
+        try config.write(toFile: "\(directory)/sshd_config", atomically: true, encoding: .utf8)
+        // argv[0] absolute: sshd re-executes itself from it. Spawned as virtkitd is, not with Foundation's Process: its reaper blocks on a child that
+        // does not exit (sshd) and stops noticing the others (virsh) meanwhile.
+        let log = try FileDescriptor.open(FilePath("\(directory)/sshd.log"), .writeOnly, options: [.create], permissions: .ownerReadWrite)
+        defer { try? log.close() }
+        let pid = try ProcessSpawner.spawn(executable: FilePath("/usr/sbin/sshd"), arguments: ["/usr/sbin/sshd", "-D", "-e", "-f", "\(directory)/sshd_config"],
+                                           environment: ProcessInfo.processInfo.environment, output: log, placements: [])
+        let sshd = try #require(ProcessIdentity.of(pid: pid))
+        defer { sshd.send(signal: SIGTERM) }
+        let uri = "qemu+ssh://root@127.0.0.1:\(port)/session?socket="
+            + harness.layout.runDirectory.appending("libvirt-sock").string + "&keyfile=\(directory)/user&no_verify=1"
+        var list = (Int32(-1), "", "")
+        for _ in 0..<50 where list.0 != 0 {
+            try await Task.sleep(for: .milliseconds(200))
+            list = try await DaemonProcessTests.run("/usr/bin/virsh", ["-c", uri, "list", "--all"])
+        }
+        #expect(list.0 == 0 && list.1.contains(" -    far    shut off"), "\(list)")
+        let info = try await DaemonProcessTests.run("/usr/bin/virsh", ["-c", uri, "dominfo", "far"])
+        #expect(info.1.contains("Name:           far"), "\(info)")
+    }
+}
