@@ -79,6 +79,23 @@ public enum RemoteProcedure: Int32, Sendable, CaseIterable {
     case connectUnregisterCloseCallback = 361
     case domainGetMessages = 426
 
+    /// Whether it only reads what the daemon holds (no QEMU, no disk, no waiting): such calls are
+    /// answered in the connection's own task, without a task of their own.
+    public var isQuickRead: Bool {
+        switch self {
+        case .connectGetType, .connectGetLibVersion, .connectGetHostname, .connectIsSecure, .connectSupportsFeature,
+             .authList, .nodeGetInfo, .nodeGetSecurityModel, .connectListAllDomains, .connectNumOfDomains,
+             .connectNumOfDefinedDomains, .connectListDomains, .connectListDefinedDomains, .domainLookupByID,
+             .domainLookupByName, .domainLookupByUUID, .domainGetInfo, .domainGetState, .domainGetXMLDesc,
+             .domainGetAutostart, .domainIsActive, .domainIsPersistent, .domainIsUpdated, .domainGetOSType,
+             .domainGetMaxMemory, .domainGetVcpusFlags, .domainHasManagedSaveImage, .domainSnapshotNum,
+             .domainGetMessages, .connectRegisterCloseCallback, .connectUnregisterCloseCallback:
+            true
+        default:
+            false
+        }
+    }
+
     /// Whether a client may call it before CONNECT_OPEN (libvirtd allows these).
     public var allowedBeforeOpen: Bool {
         self == .connectOpen || self == .authList || self == .connectSupportsFeature

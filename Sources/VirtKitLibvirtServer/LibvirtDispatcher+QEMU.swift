@@ -1,13 +1,10 @@
-import NIOPosix
-import SystemPackage
-import VirtKitHost
 import VirtKitJSON
 import VirtKitLibvirtRPC
 import VirtKitText
 import VirtKitXDR
 
-/// The QEMU program: qemu-monitor-command through the guest's monitor command channel (so the
-/// monitor's policy applies, as to every other client), qemu-agent-command through the runtime.
+/// The QEMU program: qemu-monitor-command as the guest's monitor command channel runs it (so
+/// the monitor's policy applies, as to every other client), qemu-agent-command through the runtime.
 extension LibvirtDispatcher {
     func qemu(_ procedure: QEMUProcedure, _ args: inout XDRReader) async throws -> [UInt8] {
         let summary = try await resolve(try args.readDomain())
@@ -17,12 +14,8 @@ extension LibvirtDispatcher {
             let flags = try args.read(UInt32.self)
             try RemoteError.checkFlags(flags, allowed: 1, "virDomainQemuMonitorCommand")
             let line = try Self.monitorLine(command, hmp: flags & 1 != 0)
-            guard let socket = try await hypervisor.monitorInfo(name: summary.name).commandSocket else {
-                throw RemoteError(code: RemoteError.Number.operationInvalid, domain: RemoteError.Source.qemu,
-                                  message: "Requested operation is not valid: domain is not running")
-            }
-            let answer = try await NIOThreadPool.singleton.runIfActive { try Self.exchange(FilePath(socket), line) }
-            return Self.reply { $0.write(answer) }
+            let answer = try await hypervisor.monitorCommand(name: summary.name, line: line)
+            return Self.reply { $0.write(String(answer.trimmingBlanks)) }
         case .domainAgentCommand:
             let timeout = try args.read(Int32.self)
             try RemoteError.checkFlags(try args.read(UInt32.self), allowed: 0, "virDomainQemuAgentCommand")
@@ -45,20 +38,5 @@ extension LibvirtDispatcher {
                               message: "internal error: cannot parse json \(command): not a JSON object")
         }
         return value.jsonString
-    }
-
-    /// Sends `line` on the command channel and reads the answer until the channel closes.
-    static func exchange(_ socket: FilePath, _ line: String) throws -> String {
-        let descriptor = try UnixSocket.connect(to: socket)
-        defer { try? descriptor.close() }
-        _ = try descriptor.writeAll(Array((line + "\n").utf8))
-        var answer: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = try buffer.withUnsafeMutableBytes { try descriptor.read(into: $0) }
-            if count == 0 { break }
-            answer += buffer[0..<count]
-        }
-        return String(decoding: answer, as: UTF8.self).trimmingBlanks
     }
 }

@@ -58,7 +58,7 @@ extension LibvirtDispatcher {
     private func describeCall(_ procedure: RemoteProcedure, _ args: inout XDRReader) async throws -> [UInt8]? {
         switch procedure {
         case .domainGetInfo:
-            let info = try await hypervisor.info(name: try await resolve(try args.readDomain()).name)
+            let info = try await information(try args.readDomain())
             let state = LibvirtDomainState(info.summary.state, info.summary.reason)
             return Self.reply { writer in
                 writer.write(UInt32(state.state))  // unsigned char, as 4 bytes
@@ -83,7 +83,7 @@ extension LibvirtDispatcher {
             let xml = try await hypervisor.xml(name: summary.name, inactive: flags & 2 != 0)
             return Self.reply { $0.write(xml) }
         case .domainGetOSType, .domainGetMaxMemory, .domainIsPersistent:
-            let info = try await hypervisor.info(name: try await resolve(try args.readDomain()).name)
+            let info = try await information(try args.readDomain())
             return Self.reply { writer in
                 switch procedure {
                 case .domainGetOSType: writer.write(info.osType)
@@ -95,7 +95,7 @@ extension LibvirtDispatcher {
             let summary = try await resolve(try args.readDomain())
             return Self.reply { $0.write(Int32(LibvirtDomainState(summary.state, summary.reason).isActive ? 1 : 0)) }
         case .domainGetVcpusFlags:
-            let info = try await hypervisor.info(name: try await resolve(try args.readDomain()).name)
+            let info = try await information(try args.readDomain())
             _ = try args.read(UInt32.self)
             return Self.reply { $0.write(Int32(clamping: info.vcpus)) }
         case .domainGetAutostart, .domainIsUpdated:

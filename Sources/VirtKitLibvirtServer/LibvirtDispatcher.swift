@@ -57,11 +57,23 @@ struct LibvirtDispatcher: Sendable {
     /// The runtime's domain behind a handle the client holds: the same name and uuid, else
     /// libvirt's "no domain with matching uuid".
     func resolve(_ domain: RemoteDomain) async throws -> DomainSummary {
-        let missing = RemoteError(code: RemoteError.Number.noDomain, domain: RemoteError.Source.qemu,
-                                  message: "Domain not found: no domain with matching uuid '\(RemoteDomain.uuidString(domain.uuid))' (\(domain.name))")
-        guard let summary = try? await hypervisor.state(name: domain.name) else { throw missing }
-        guard RemoteDomain.uuidBytes(summary.uuid) == domain.uuid else { throw missing }
+        guard let summary = try? await hypervisor.state(name: domain.name), RemoteDomain.uuidBytes(summary.uuid) == domain.uuid else {
+            throw Self.missing(domain)
+        }
         return summary
+    }
+
+    /// The information of the domain behind a handle, in one call to the runtime.
+    func information(_ domain: RemoteDomain) async throws -> DomainInfo {
+        guard let info = try? await hypervisor.info(name: domain.name), RemoteDomain.uuidBytes(info.summary.uuid) == domain.uuid else {
+            throw Self.missing(domain)
+        }
+        return info
+    }
+
+    static func missing(_ domain: RemoteDomain) -> RemoteError {
+        RemoteError(code: RemoteError.Number.noDomain, domain: RemoteError.Source.qemu,
+                    message: "Domain not found: no domain with matching uuid '\(RemoteDomain.uuidString(domain.uuid))' (\(domain.name))")
     }
 
     static func wire(_ summary: DomainSummary) -> RemoteDomain {

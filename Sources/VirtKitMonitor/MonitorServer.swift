@@ -46,7 +46,7 @@ public final class MonitorServer: Sendable {
     /// Why TCP is off (disabled by plan, or no free port pair), nil when it is on.
     public let tcpDisabledReason: String?
 
-    private let hub: MonitorHub
+    let hub: MonitorHub
     private let listeners: [Channel]
     private let socketFiles: [BoundSocketFile]
     private let eventTask: Task<Void, Never>

@@ -32,6 +32,17 @@ extension Hypervisor {
         return info
     }
 
+    /// One monitor command of running guest `name` as its command channel takes it (an HMP
+    /// line, or a QMP object on one line) and answers it (QEMU's text, or the QMP reply), under
+    /// the monitor's policy, without a socket: libvirt's qemu-monitor-command.
+    public func monitorCommand(name: String, line: String) async throws(RuntimeError) -> String {
+        let guest = try running(name)
+        guard let answer = await guest.monitorCommand(line) else {
+            throw RuntimeError(.operationFailed, "operation failed: the monitor channels of domain '\(name)' are not available (see its log)")
+        }
+        return answer
+    }
+
     nonisolated var monitorRules: MonitorRules {
         MonitorRules(tcpAccess: PeerAccess(group: socketGroup), allowHostAccess: monitorSettings.allowHostAccess)
     }

@@ -142,12 +142,16 @@ extension Hypervisor {
                               paths: launcher.paths(id: status.id, name: name))
     }
 
+    /// QEMU's CPU time from /proc/PID/stat (utime + stime), read with one open and read: it is
+    /// asked on every `dominfo` and libvirt `info` call.
     static func cpuSeconds(pid: Int32) -> Double? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        guard let stat = AtomicFile.read(FilePath("/proc/\(pid)/stat")),
+              let close = stat.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        // Fields after the command name: state is the first, utime the 12th, stime the 13th.
+        let fields = stat[(close + 1)...].split(separator: UInt8(ascii: " "))
+        guard fields.count > 12, let user = UInt64(String(decoding: fields[11], as: UTF8.self)),
+              let system = UInt64(String(decoding: fields[12], as: UTF8.self)) else { return nil }
+        return Double(user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     func running(_ name: String) throws(RuntimeError) -> RunningGuest {

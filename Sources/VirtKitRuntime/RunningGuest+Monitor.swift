@@ -78,6 +78,12 @@ extension RunningGuest {
         appendLog("monitor channels not available: \(error)")
     }
 
+    /// One command through the monitor channels' command path (see ``Hypervisor/monitorCommand(name:line:)``).
+    func monitorCommand(_ line: String) async -> String? {
+        guard let monitor else { return nil }
+        return await monitor.command(line)
+    }
+
     /// What the monitor channels serve now: (endpoints, TCP ports, why TCP is off).
     public func monitorEndpoints() -> (endpoints: [MonitorEndpoint], disabledReason: String?)? {
         guard let monitor else { return nil }

@@ -55,7 +55,13 @@ struct LibvirtProtocolTests {
         #expect(qmp.1.contains(#""running":true"#), "\(qmp)")
         let hmp = try await Self.virsh(harness, ["qemu-monitor-command", "lv", "--hmp", "info status"])
         #expect(hmp.1.contains("VM status: running"), "\(hmp)")
-        let agent = try await Self.virsh(harness, ["qemu-agent-command", "lv", #"{"execute":"guest-ping"}"#])
+        // The guest's agent connects a moment after its ready line; until then libvirt's answer
+        // is "Guest agent is not responding".
+        var agent = try await Self.virsh(harness, ["qemu-agent-command", "lv", #"{"execute":"guest-ping"}"#])
+        for _ in 0..<60 where agent.2.contains("Guest agent is not responding") {
+            try await Task.sleep(for: .milliseconds(500))
+            agent = try await Self.virsh(harness, ["qemu-agent-command", "lv", #"{"execute":"guest-ping"}"#])
+        }
         #expect(agent.1.contains(#"{"return":{}}"#), "\(agent)")
         _ = try await Self.virsh(harness, ["suspend", "lv"])
         #expect(try await Self.virsh(harness, ["domstate", "lv"]).1.hasPrefix("paused"))
