@@ -16,13 +16,14 @@ struct ConsoleBadInputTests {
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1
     }
 
-    /// Waits up to 10 s for the daemon to hold `count` descriptors again.
+    /// Waits up to 20 s for the daemon to hold no more than `count` descriptors again (it may
+    /// hold fewer: an API connection of the set-up closes on its own).
     static func settle(_ pid: pid_t, to count: Int) async -> Bool {
-        for _ in 0..<100 {
-            if descriptorCount(pid) == count { return true }
+        for _ in 0..<200 {
+            if descriptorCount(pid) <= count { return true }
             try? await Task.sleep(for: .milliseconds(100))
         }
-        return descriptorCount(pid) == count
+        return descriptorCount(pid) <= count
     }
 
     @Test("bursts of clients, junk from an observer, a stalled reader, a half-closed writer: no fd leaked, all still served")

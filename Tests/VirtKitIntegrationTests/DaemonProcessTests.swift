@@ -322,7 +322,10 @@ struct DaemonProcessTests {
         let refused = try await OffPool.run { try stranger.run(["python3", "-c", script, socketPath, "1"]) }
         #expect(refused.output == "closed\n", "\(refused)")
         let limited = try await OffPool.run { try member.run(["python3", "-c", script, socketPath, "5"]) }
-        #expect(limited.output == "closed,HTTP/1.1 200 OK,HTTP/1.1 200 OK,HTTP/1.1 200 OK,HTTP/1.1 200 OK\n", "\(limited)")
+        // Four served and one refused; which one is refused depends on the order in which the
+        // kernel's word on each peer comes back, not on the order of connecting.
+        let answers = limited.output.trimmingCharacters(in: .newlines).split(separator: ",")
+        #expect(answers.filter { $0 == "closed" }.count == 1 && answers.filter { $0 == "HTTP/1.1 200 OK" }.count == 4, "\(limited)")
         let log = String(decoding: AtomicFile.read(harness.root.appending("virtkitd.out")) ?? [], as: UTF8.self)
         #expect(log.contains("uid \(stranger.uid) may not use this virtkitd"))
         #expect(log.contains("uid \(member.uid) has 4 connections open already"))

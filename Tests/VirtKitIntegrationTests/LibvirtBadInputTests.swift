@@ -66,6 +66,14 @@ struct LibvirtBadInputTests {
             _ = quick.read()
         }
 
+        // 500 clients gone before they could be admitted: the socket goes on accepting.
+        for _ in 0..<500 {
+            try? UnixSocket.connect(to: FilePath(socket)).close()
+        }
+        let after = try LibvirtWireClient(socket)
+        try after.call(RemoteProcedure.authList.rawValue)
+        #expect(after.read()?.header.status == .ok, "still accepting after clients that vanished at once")
+
         // A client that sends calls and never reads is not read either once its replies back
         // up; everyone else is still served.
         let flooder = try LibvirtWireClient(socket)
@@ -84,7 +92,7 @@ struct LibvirtBadInputTests {
         #expect(other.read()?.header.status == .ok)
         #expect(try await client.version().pid == daemon.pid)
 
-        for connection in [wire, flooder, other] { shutdown(connection.descriptor.rawValue, Int32(SHUT_RDWR)) }
+        for connection in [wire, flooder, other, after] { shutdown(connection.descriptor.rawValue, Int32(SHUT_RDWR)) }
         let settled = await ConsoleBadInputTests.settle(daemon.pid, to: before)
         #expect(settled, "virtkitd's descriptors: \(before) before, \(ConsoleBadInputTests.descriptorCount(daemon.pid)) after")
     }
