@@ -72,6 +72,7 @@ public enum RemoteProcedure: Int32, Sendable, CaseIterable {
     case domainDestroyFlags = 234
     case domainShutdownFlags = 258
     case connectListAllDomains = 273
+    case domainOpenChannel = 296
     case connectDomainEventCallbackRegisterAny = 316
     case connectDomainEventCallbackDeregisterAny = 317
     case domainDefineXMLFlags = 350

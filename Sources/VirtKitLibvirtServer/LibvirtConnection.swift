@@ -84,7 +84,7 @@ struct LibvirtConnection {
     }
 
     /// The procedures that change what the connection holds.
-    static let inOrder: Set<RemoteProcedure> = [.connectOpen, .connectClose, .domainOpenConsole,
+    static let inOrder: Set<RemoteProcedure> = [.connectOpen, .connectClose, .domainOpenConsole, .domainOpenChannel,
                                                  .connectDomainEventCallbackRegisterAny, .connectDomainEventCallbackDeregisterAny]
 
     private func answerInOrder(_ procedure: RemoteProcedure, _ header: RPCHeader, _ payload: [UInt8], _ state: inout RPCConnectionState,
@@ -93,7 +93,8 @@ struct LibvirtConnection {
         let result: Result<[UInt8], any Error>
         do {
             switch procedure {
-            case .domainOpenConsole: result = .success(try await session.openConsole(header, &args))
+            case .domainOpenConsole, .domainOpenChannel:
+                result = .success(try await session.openStream(header, channel: procedure == .domainOpenChannel, &args))
             case .connectDomainEventCallbackRegisterAny: result = .success(try await session.register(&args))
             case .connectDomainEventCallbackDeregisterAny: result = .success(try await session.deregister(&args))
             default: result = .success(try await dispatcher.remote(procedure, &args))
@@ -107,7 +108,7 @@ struct LibvirtConnection {
             switch procedure {
             case .connectOpen: state.opened()
             case .connectClose: state.closed()
-            case .domainOpenConsole:
+            case .domainOpenConsole, .domainOpenChannel:
                 state.streamOpened(header.serial)
                 await session.startStream(header)
             default: break

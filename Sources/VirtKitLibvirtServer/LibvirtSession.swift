@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import SystemPackage
 import VirtKitLibvirtRPC
 import VirtKitModel
 import VirtKitRuntime
@@ -98,15 +99,27 @@ actor LibvirtSession {
         }
     }
 
-    /// DOMAIN_OPEN_CONSOLE {dom, dev_name?, flags}: the stream opens once this answers OK.
-    func openConsole(_ header: RPCHeader, _ args: inout XDRReader) async throws -> [UInt8] {
+    /// DOMAIN_OPEN_CONSOLE {dom, dev_name?, flags} or DOMAIN_OPEN_CHANNEL {dom, name?, flags}:
+    /// the stream opens once this answers OK.
+    func openStream(_ header: RPCHeader, channel: Bool, _ args: inout XDRReader) async throws -> [UInt8] {
         let summary = try await dispatcher.resolve(try args.readDomain())
         let device = try args.readOptionalRemoteString(what: "device name")
         let flags = try args.read(UInt32.self)
-        // FORCE (1) takes the pen; SAFE (2) is what VirtKit's broker always is.
-        try RemoteError.checkFlags(flags, allowed: 3, "virDomainOpenConsole")
-        let socket = try await dispatcher.hypervisor.consoleSocket(name: summary.name, device: device,
+        let socket: FilePath
+        if channel {
+            // VIR_DOMAIN_CHANNEL_FORCE (1): a channel's pen is taken by force as a console's is.
+            try RemoteError.checkFlags(flags, allowed: 1, "virDomainOpenChannel")
+            guard let device else {
+                throw RemoteError(code: RemoteError.Number.argumentUnsupported, domain: RemoteError.Source.qemu,
+                                  message: "argument unsupported: a channel must be named")
+            }
+            socket = try await dispatcher.hypervisor.channelSocket(name: summary.name, target: device, mode: flags & 1 != 0 ? .force : .readwrite)
+        } else {
+            // FORCE (1) takes the pen; SAFE (2) is what VirtKit's broker always is.
+            try RemoteError.checkFlags(flags, allowed: 3, "virDomainOpenConsole")
+            socket = try await dispatcher.hypervisor.consoleSocket(name: summary.name, device: device,
                                                                    mode: flags & 1 != 0 ? .force : .readwrite)
+        }
         pending[header.serial] = try await ConsoleStream.open(socket)
         return []
     }

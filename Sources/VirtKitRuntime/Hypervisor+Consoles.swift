@@ -42,14 +42,14 @@ extension Hypervisor {
     }
 
     /// The read-write client socket of the virtio channel named `target` (or with that alias).
-    public func channelSocket(name: String, target: String) async throws(RuntimeError) -> FilePath {
+    public func channelSocket(name: String, target: String, mode: ConsoleMode = .readwrite) async throws(RuntimeError) -> FilePath {
         let guest = try running(name)
         guard let brokers = await guest.brokers, let entry = brokers.entry(named: target),
               entry.record.role == "channel" || entry.record.role == "guestfwd" else {
             throw notServed(guest.domain, name: name, device: target, what: "channel")
         }
         return FilePath(BrokeredChardev.consoleSocket(guestDirectory: guest.snapshot.guestDirectory,
-                                                      alias: entry.record.alias, mode: .readwrite))
+                                                      alias: entry.record.alias, mode: mode))
     }
 
     /// The log of chardev `device` of domain `name` (running or not), or its QEMU log for nil.

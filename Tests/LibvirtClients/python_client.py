@@ -72,7 +72,15 @@ check("a forced console takes the pen", b"forced-25" in text, text[-200:])
 forced.finish()
 stream.abort()
 
-reply = libvirt_qemu = None
+channel = conn.newStream(0)
+dom.openChannel("org.example.echo", channel, 0)
+channel.send(b"through libvirt\n")
+text, deadline = b"", time.time() + 30
+while b"\n" not in text and time.time() < deadline:
+    text += channel.recv(4096)
+check("channel stream", text == b"ECHO:THROUGH LIBVIRT\n", text)
+channel.finish()
+
 import libvirt_qemu
 reply = libvirt_qemu.qemuMonitorCommand(dom, '{"execute":"query-status"}', 0)
 check("qemuMonitorCommand", '"running":true' in reply, reply)

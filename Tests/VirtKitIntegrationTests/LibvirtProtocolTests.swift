@@ -94,7 +94,7 @@ struct LibvirtProtocolTests {
         let result = try await DaemonProcessTests.run("/usr/bin/python3", [script, socket, try Self.defineFile(harness, "py"), "py",
                                                                            Self.serialWatcher(harness, "py")])
         #expect(result.0 == 0 && !result.1.contains("FAIL"), "\(result.1)\n\(result.2)")
-        #expect(result.1.split(separator: "\n").filter { $0.hasPrefix("ok ") }.count == 15, "\(result.1)")
+        #expect(result.1.split(separator: "\n").filter { $0.hasPrefix("ok ") }.count == 16, "\(result.1)")
     }
 
     @Test("virsh console on a pty: typed commands answered, a keepalive interval outlasted, Ctrl-] leaves")
