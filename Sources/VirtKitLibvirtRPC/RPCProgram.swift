@@ -31,6 +31,7 @@ public enum RemoteProcedure: Int32, Sendable, CaseIterable {
     case nodeGetInfo = 6
     case domainAttachDevice = 8
     case domainCreate = 9
+    case domainCreateXML = 10
     case domainDefineXML = 11
     case domainDestroy = 12
     case domainDetachDevice = 13

@@ -21,6 +21,13 @@ extension LibvirtDispatcher {
             }
             let summary = try await hypervisor.define(xml: xml)
             return Self.reply { $0.write(Self.wire(summary)) }
+        case .domainCreateXML:
+            let xml = try args.readRemoteString(what: "domain XML")
+            let flags = try args.read(UInt32.self)
+            // PAUSED and VALIDATE (VirtKit always validates); AUTODESTROY is not kept.
+            try RemoteError.checkFlags(flags, allowed: 1 | 16, "virDomainCreateXML")
+            let started = try await hypervisor.create(xml: xml, paused: flags & 1 != 0)
+            return Self.reply { $0.write(Self.wire(started)) }
         case .domainUndefine, .domainUndefineFlags:
             let summary = try await resolve(try args.readDomain())
             if procedure == .domainUndefineFlags {

@@ -21,6 +21,12 @@ extension Hypervisor {
     /// the actor, so a large or hostile definition does not hold up other requests; only the
     /// clash checks and the save run on it.
     nonisolated public func define(xml: String) async throws(RuntimeError) -> DomainSummary {
+        let domain = try validated(xml: xml)
+        return try await save(domain, xml: DomainFormatter.format(domain))
+    }
+
+    /// The domain `xml` describes, parsed and validated as `define` does (off the actor).
+    nonisolated func validated(xml: String) throws(RuntimeError) -> Domain {
         let domain: Domain
         do {
             domain = try DomainParser.define(xml: xml)
@@ -32,7 +38,41 @@ extension Hypervisor {
         if let (path, length) = launcher.overlongGeneratedPaths(domain, id: Self.worstGuestID).first {
             throw Self.overlong(path, length)
         }
-        return try await save(domain, xml: DomainFormatter.format(domain))
+        return domain
+    }
+
+    /// `virsh create`: a transient domain, started from its XML and gone once it stops; its
+    /// definition is never saved. A name or uuid that a domain has already is refused.
+    nonisolated public func create(xml: String, paused: Bool) async throws(RuntimeError) -> DomainSummary {
+        let domain = try validated(xml: xml)
+        try await adopt(transient: domain)
+        do {
+            return try await start(name: domain.name, paused: paused)
+        } catch {
+            await forgetFailedTransient(domain.name)
+            throw error
+        }
+    }
+
+    private func adopt(transient domain: Domain) throws(RuntimeError) {
+        if let existing = records[domain.name] {
+            if existing.domain.uuid != domain.uuid {
+                throw RuntimeError(.domainExists, "operation failed: domain '\(domain.name)' already exists with uuid \(existing.domain.uuid)")
+            }
+            if case .shutoff = existing.lifecycle {
+                throw RuntimeError(.operationInvalid, "Requested operation is not valid: domain '\(domain.name)' is already defined; start it instead")
+            }
+            throw RuntimeError(.operationInvalid, "Requested operation is not valid: domain '\(domain.name)' is already active")
+        }
+        if let other = records.values.first(where: { $0.domain.uuid == domain.uuid }) {
+            throw RuntimeError(.domainExists, "operation failed: domain '\(other.domain.name)' is already defined with uuid \(domain.uuid)")
+        }
+        records[domain.name] = Record(domain: domain, persistent: false, lifecycle: .shutoff(.unknown))
+    }
+
+    private func forgetFailedTransient(_ name: String) {
+        guard let record = records[name], !record.persistent, case .shutoff = record.lifecycle else { return }
+        records[name] = nil
     }
 
     /// The largest guest id a definition's socket paths are checked for (five digits).
