@@ -1,5 +1,6 @@
+import Foundation
 import Testing
-import VirtKitDaemon
+@testable import VirtKitDaemon
 
 /// virtkitd's own options that need no daemon running.
 @Suite struct DaemonCommandTests {
@@ -21,5 +22,30 @@ import VirtKitDaemon
         let command = try DaemonCommand.parse(["--thread-slice-us", "0"])
         #expect(command.requestThreadSlice() == .kernelDefault)
         #expect(ThreadSliceOutcome.kernelDefault.description == "kernel default")
+    }
+}
+
+/// Where virtkitd serves libvirt's protocol.
+@Suite struct LibvirtSocketOptionTests {
+    @Test func besideTheAPISocketByDefault() throws {
+        let command = try DaemonCommand.parse(["--session", "--run-dir", "/tmp/vk-run"])
+        #expect(command.libvirtSocketPath(command.layout)?.string == "/tmp/vk-run/libvirt-sock")
+        let none = try DaemonCommand.parse(["--session", "--libvirt-socket", "none"])
+        #expect(none.libvirtSocketPath(none.layout) == nil)
+        let chosen = try DaemonCommand.parse(["--session", "--libvirt-socket", "/tmp/x/lv.sock"])
+        #expect(chosen.libvirtSocketPath(chosen.layout)?.string == "/tmp/x/lv.sock")
+    }
+
+    @Test func libvirtsOwnPathOnRequest() throws {
+        let system = try DaemonCommand.parse(["--system", "--libvirt-default-socket"])
+        #expect(system.libvirtSocketPath(system.layout)?.string == "/run/libvirt/libvirt-sock")
+        let session = try DaemonCommand.parse(["--session", "--libvirt-default-socket"])
+        let runtime = ProcessInfo.processInfo.environment["XDG_RUNTIME_DIR"] ?? "/run/user/\(getuid())"
+        #expect(session.libvirtSocketPath(session.layout)?.string == runtime + "/libvirt/libvirt-sock")
+    }
+
+    @Test(arguments: [["--libvirt-socket", "relative/sock"], ["--libvirt-socket", "/a", "--libvirt-default-socket"]])
+    func refusedWithAReason(arguments: [String]) {
+        #expect(throws: (any Error).self) { _ = try DaemonCommand.parse(arguments) }
     }
 }
