@@ -71,6 +71,7 @@ public enum RemoteProcedure: Int32, Sendable, CaseIterable {
     case domainGetState = 212
     case domainUndefineFlags = 231
     case domainDestroyFlags = 234
+    case domainReset = 245
     case domainShutdownFlags = 258
     case connectListAllDomains = 273
     case domainOpenChannel = 296

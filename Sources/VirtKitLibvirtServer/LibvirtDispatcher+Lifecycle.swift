@@ -57,6 +57,11 @@ extension LibvirtDispatcher {
             try RemoteError.checkFlags(try args.read(UInt32.self), allowed: 1, "virDomainReboot")
             _ = try await hypervisor.reboot(name: summary.name)
             return []
+        case .domainReset:
+            let summary = try await resolve(try args.readDomain())
+            try RemoteError.checkFlags(try args.read(UInt32.self), allowed: 0, "virDomainReset")
+            _ = try await hypervisor.reset(name: summary.name)
+            return []
         case .domainDestroy, .domainDestroyFlags:
             let summary = try await resolve(try args.readDomain())
             if procedure == .domainDestroyFlags {

@@ -83,6 +83,11 @@ extension Hypervisor {
         return summary(name)
     }
 
+    public func reset(name: String) async throws(RuntimeError) -> DomainSummary {
+        try await running(name).reset()
+        return summary(name)
+    }
+
     public func suspend(name: String) async throws(RuntimeError) -> DomainSummary {
         try await running(name).suspend()
         let suspended = summary(name)

@@ -146,6 +146,13 @@ extension RunningGuest {
         }
     }
 
+    /// `virsh reset`: the reset button (QMP `system_reset`); the guest is not asked.
+    public func reset() async throws(RuntimeError) {
+        do { try await qmp.systemReset(timeout: .seconds(10)) } catch {
+            throw RuntimeError(.operationFailed, "cannot reset domain '\(domain.name)': \(error)", cause: error)
+        }
+    }
+
     public func suspend() async throws(RuntimeError) {
         do { try await qmp.stop(timeout: .seconds(10)) } catch {
             throw RuntimeError(.operationFailed, "cannot suspend domain '\(domain.name)': \(error)", cause: error)

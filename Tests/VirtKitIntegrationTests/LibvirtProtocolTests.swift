@@ -63,6 +63,9 @@ struct LibvirtProtocolTests {
             agent = try await Self.virsh(harness, ["qemu-agent-command", "lv", #"{"execute":"guest-ping"}"#])
         }
         #expect(agent.1.contains(#"{"return":{}}"#), "\(agent)")
+        // The reset button: the guest boots again (its ready line a second time).
+        #expect(try await Self.virsh(harness, ["reset", "lv"]).1.contains("Domain 'lv' was reset"))
+        #expect(await watcher.waitFor("VIRTKIT-GUEST-READY", timeout: 120), "the guest booted again after the reset")
         _ = try await Self.virsh(harness, ["suspend", "lv"])
         #expect(try await Self.virsh(harness, ["domstate", "lv"]).1.hasPrefix("paused"))
         _ = try await Self.virsh(harness, ["resume", "lv"])
