@@ -33,6 +33,7 @@ extension Hypervisor {
             setLifecycle(name, .running(guest))
             publish(.started, summary(name))
             if paused { publish(.suspended, summary(name)) }
+            await guest.observePauses(pauseHandler(name: name, id: id))
         } catch {
             setLifecycle(name, .shutoff(.failed))
             throw error
@@ -90,16 +91,22 @@ extension Hypervisor {
 
     public func suspend(name: String) async throws(RuntimeError) -> DomainSummary {
         try await running(name).suspend()
-        let suspended = summary(name)
-        publish(.suspended, suspended)
-        return suspended
+        return summary(name)
     }
 
     public func resume(name: String) async throws(RuntimeError) -> DomainSummary {
         try await running(name).resume()
-        let resumed = summary(name)
-        publish(.resumed, resumed)
-        return resumed
+        return summary(name)
+    }
+
+    /// Publishes a running guest's pauses and resumes, whoever made them.
+    nonisolated func pauseHandler(name: String, id: Int) -> @Sendable (Bool) async -> Void {
+        { [weak self] paused in await self?.guestPauseChanged(name: name, id: id, paused: paused) }
+    }
+
+    private func guestPauseChanged(name: String, id: Int, paused: Bool) {
+        guard let record = records[name], case .running(let guest) = record.lifecycle, guest.id == id else { return }
+        publish(paused ? .suspended : .resumed, summary(name))
     }
 
     /// Wall-clock microseconds, for debug lines that line up with a client's own timestamps.
@@ -254,6 +261,7 @@ extension Hypervisor {
                 records[status.name] = Record(domain: domain, persistent: false, lifecycle: .starting)
             }
             records[status.name]?.lifecycle = .running(guest)
+            await guest.observePauses(pauseHandler(name: status.name, id: status.id))
             logger.info("re-attached to \(status.name)", metadata: ["pid": "\(status.process.pid)", "id": "\(status.id)"])
             if let stopping = status.stopping {
                 logger.info("going on with the \(stopping.rawValue) of \(status.name)")

@@ -32,9 +32,9 @@ extension RunningGuest {
     func handle(_ event: QMP.Event) async {
         switch event.kind {
         case .stop:
-            update { $0.paused = true }
+            await setPaused(true)
         case .resume:
-            update { $0.paused = false }
+            await setPaused(false)
         case .shutdown:
             if rebootPending {
                 rebootPending = false
@@ -157,14 +157,27 @@ extension RunningGuest {
         do { try await qmp.stop(timeout: .seconds(10)) } catch {
             throw RuntimeError(.operationFailed, "cannot suspend domain '\(domain.name)': \(error)", cause: error)
         }
-        update { $0.paused = true }
+        await setPaused(true)
     }
 
     public func resume() async throws(RuntimeError) {
         do { try await qmp.cont(timeout: .seconds(10)) } catch {
             throw RuntimeError(.operationFailed, "cannot resume domain '\(domain.name)': \(error)", cause: error)
         }
-        update { $0.paused = false }
+        await setPaused(false)
+    }
+
+    /// Records whether the CPUs run; a change (and only a change: QMP's STOP follows the API's
+    /// own `stop`) goes to the pause observer.
+    func setPaused(_ paused: Bool) async {
+        guard snapshot.paused != paused else { return }
+        update { $0.paused = paused }
+        await pauseObserver?(paused)
+    }
+
+    /// Sets who hears of pauses and resumes (``pauseObserver``).
+    func observePauses(_ observer: @escaping @Sendable (_ paused: Bool) async -> Void) {
+        pauseObserver = observer
     }
 
     private func processExited() async {

@@ -84,6 +84,9 @@ channel.finish()
 import libvirt_qemu
 reply = libvirt_qemu.qemuMonitorCommand(dom, '{"execute":"query-status"}', 0)
 check("qemuMonitorCommand", '"running":true' in reply, reply)
+# A pause made through the monitor (not the API) is still an event.
+libvirt_qemu.qemuMonitorCommand(dom, '{"execute":"stop"}', 0)
+libvirt_qemu.qemuMonitorCommand(dom, '{"execute":"cont"}', 0)
 dom.destroy()
 check("destroy", dom.state()[0] == libvirt.VIR_DOMAIN_SHUTOFF, dom.state())
 dom.undefine()
@@ -95,6 +98,6 @@ except libvirt.libvirtError as error:
           and str(error) == "Domain not found: no domain with matching name '%s'" % name, error)
 time.sleep(1)
 kinds = [e for (n, e, d) in events if n == name]
-check("lifecycle events", kinds == [0, 2, 5, 1], events)
+check("lifecycle events", kinds == [0, 2, 3, 4, 5, 1], events)
 conn.close()
 sys.exit(1 if failures else 0)
