@@ -18,7 +18,7 @@ enum PCIAddressAssigner {
         assignment.placeFixedDevices()
         let wanted = try assignment.wantedSlots()
         if domain.isQ35 {
-            assignment.placeOnRootPorts(wanted)
+            try assignment.placeOnRootPorts(wanted)
         } else {
             try assignment.placeOnBusZero(wanted)
         }
@@ -109,7 +109,7 @@ enum PCIAddressAssigner {
 
         /// q35: root ports already defined and still empty are used first; libvirt adds ports
         /// only for what is left, plus one spare for hot-plug.
-        mutating func placeOnRootPorts(_ wanted: [Slot]) {
+        mutating func placeOnRootPorts(_ wanted: [Slot]) throws(DomainError) {
             var busesInUse = Set<UInt32>()
             for address in devices.interfaces.map(\.address) + devices.controllers.map(\.address)
                 + devices.disks.map(\.address) + devices.videos.map(\.address) + [devices.memballoon?.address] {
@@ -130,18 +130,22 @@ enum PCIAddressAssigner {
             for (n, slot) in remaining.enumerated() {
                 place(slot, .pci(domain: 0, bus: UInt32(firstBus + n), slot: 0, function: 0, multifunction: nil))
             }
-            addRootPorts(count: remaining.count + 1, firstBus: firstBus)
+            try addRootPorts(count: remaining.count + 1, firstBus: firstBus)
         }
 
-        /// `count` new root ports for buses from `firstBus`, eight functions a slot of pcie.0.
-        mutating func addRootPorts(count: Int, firstBus: Int) {
+        /// `count` new root ports for buses from `firstBus`, eight functions a free slot of pcie.0.
+        /// When pcie.0 has no free slot left, libvirt cannot add a root port and refuses.
+        mutating func addRootPorts(count: Int, firstBus: Int) throws(DomainError) {
             for c in devices.controllers where c.model == "pcie-root-port" {
                 if case .pci(_, 0, let slot, _, _) = c.address { used.insert(slot) }
             }
-            var nextSlot: UInt32 = 1
-            while used.contains(nextSlot) { nextSlot += 1 }
+            let freeSlots = (UInt32(1)..<32).filter { !used.contains($0) }
+            guard (count + 7) / 8 <= freeSlots.count else {
+                throw DomainError(.internalError, "a PCI slot is needed to connect a PCI controller model='pcie-root-port', "
+                                  + "but none is available, and it cannot be automatically added")
+            }
             for n in 0..<count {
-                let slot = nextSlot + UInt32(n / 8)
+                let slot = freeSlots[n / 8]
                 let function = UInt32(n % 8)
                 let portsInSlot = min(8, count - (n / 8) * 8)
                 var port = Controller(type: "pci", index: firstBus + n, model: "pcie-root-port")
