@@ -10,6 +10,13 @@ public struct RPCPacket: Equatable, Sendable {
         self.payload = payload
     }
 
+    /// An error answer: `header` (a reply or stream header with status ERROR) and the error.
+    public init(header: RPCHeader, error: RemoteError) {
+        var writer = XDRWriter()
+        error.encode(to: &writer)
+        self.init(header: header, payload: writer.bytes)
+    }
+
     /// The bytes on the wire, length first.
     public var bytes: [UInt8] {
         var writer = XDRWriter(reservingCapacity: 4 + RPCHeader.size + payload.count)

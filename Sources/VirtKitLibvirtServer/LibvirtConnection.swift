@@ -122,8 +122,6 @@ struct LibvirtConnection {
                                 procedure: KeepaliveProcedure.pong.rawValue, type: .message, serial: 0, status: .ok)
 
     static func errorPacket(_ header: RPCHeader, _ error: RemoteError) -> ByteBuffer {
-        var writer = XDRWriter()
-        error.encode(to: &writer)
-        return ByteBuffer(bytes: RPCPacket(header: header, payload: writer.bytes).bytes)
+        ByteBuffer(bytes: RPCPacket(header: header, error: error).bytes)
     }
 }

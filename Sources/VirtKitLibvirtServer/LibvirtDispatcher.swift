@@ -29,9 +29,7 @@ struct LibvirtDispatcher: Sendable {
         case .success(let bytes):
             return RPCPacket(header: header.reply(.ok), payload: bytes)
         case .failure(let error):
-            var writer = XDRWriter()
-            Self.remoteError(error, procedure: header.procedure).encode(to: &writer)
-            return RPCPacket(header: header.reply(.error), payload: writer.bytes)
+            return RPCPacket(header: header.reply(.error), error: Self.remoteError(error, procedure: header.procedure))
         }
     }
 
