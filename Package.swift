@@ -34,7 +34,7 @@ let package = Package(
             providers: [.apt(["libxml2-dev"])]
         ),
         // Pure leaf: libvirt domain XML <-> value types, defaults, validation. No sockets, no QEMU.
-        .target(name: "VirtKitDomain", dependencies: ["CLibXML2", "VirtKitText"]),
+        .target(name: "VirtKitDomain", dependencies: ["CLibXML2", "VirtKitText", "VirtKitModel"]),
         // Pure leaf: Domain -> QEMU argv plus the plan of fds to pre-open. No sockets, no QEMU.
         .target(name: "VirtKitQEMU", dependencies: ["VirtKitDomain"]),
         // Pure leaf: JSON values that keep their key order and exact integers, a strict parser

@@ -2,6 +2,7 @@
 """libvirt 9.0 as a reference: many domain XMLs through one embedded QEMU driver.
 
 Usage: libvirt-oracle.py OUTDIR FILE.xml...
+       libvirt-oracle.py --capabilities OUTDIR
 
 For each FILE.xml (basename NAME) this writes into OUTDIR:
   NAME.args      the QEMU argv of `virsh domxml-to-native qemu-argv`, one argument a line,
@@ -10,6 +11,12 @@ For each FILE.xml (basename NAME) this writes into OUTDIR:
   NAME.args.err  libvirt's error message, if it refused to build the argv
   NAME.dump.xml  `virsh dumpxml --inactive` after `define`
   NAME.dump.err  libvirt's error message, if define refused the XML
+
+With --capabilities it writes libvirt's answers about the host instead:
+  capabilities.xml                   virConnectGetCapabilities
+  domcapabilities.MACHINE.TYPE.xml   virConnectGetDomainCapabilities for q35 and pc, qemu and kvm
+  domcapabilities.bad-machine.err    the error for a machine QEMU does not have
+  domcapabilities.bad-arch.err       the error for an architecture no emulator serves
 
 It talks to libvirt.so.0 through ctypes (no python3-libvirt needed) with the embedded driver
 (qemu:///embed?root=DIR): no daemon, no sockets. The root's qemu.conf runs QEMU as root so that
@@ -54,7 +61,8 @@ def ensure_seed():
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
-    outdir, files = sys.argv[1], sys.argv[2:]
+    capabilities = sys.argv[1] == "--capabilities"
+    outdir, files = (sys.argv[2], []) if capabilities else (sys.argv[1], sys.argv[2:])
     lv = ctypes.CDLL("libvirt.so.0")
     libc = ctypes.CDLL(ctypes.util.find_library("c"))
     libc.free.argtypes = [ctypes.c_void_p]
@@ -69,6 +77,11 @@ def main():
     lv.virDomainGetXMLDesc.argtypes = [ctypes.c_void_p, ctypes.c_uint]
     lv.virDomainUndefineFlags.argtypes = [ctypes.c_void_p, ctypes.c_uint]
     lv.virDomainFree.argtypes = [ctypes.c_void_p]
+    lv.virConnectGetCapabilities.restype = ctypes.c_void_p
+    lv.virConnectGetCapabilities.argtypes = [ctypes.c_void_p]
+    lv.virConnectGetDomainCapabilities.restype = ctypes.c_void_p
+    lv.virConnectGetDomainCapabilities.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p,
+                                                   ctypes.c_char_p, ctypes.c_char_p, ctypes.c_uint]
     lv.virGetLastErrorMessage.restype = ctypes.c_char_p
     errfunc_type = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
     quiet = errfunc_type(lambda userdata, err: None)
@@ -104,6 +117,8 @@ def main():
                 text = text.replace(a, b)
             return text
 
+        if capabilities:
+            write_capabilities(lv, conn, outdir, take, last_error)
         for path in files:
             name = os.path.basename(path)[:-4]
             xml = open(path).read().encode()
@@ -135,6 +150,21 @@ def main():
         lv.virConnectClose(conn)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def write_capabilities(lv, conn, outdir, take, last_error):
+    def save(name, ptr):
+        with open(os.path.join(outdir, name), "w") as f:
+            f.write(take(ptr) if ptr else last_error() + "\n")
+
+    save("capabilities.xml", lv.virConnectGetCapabilities(conn))
+    for machine in ("q35", "pc"):
+        for virttype in ("qemu", "kvm"):
+            save(f"domcapabilities.{machine}.{virttype}.xml",
+                 lv.virConnectGetDomainCapabilities(conn, None, None, machine.encode(), virttype.encode(), 0))
+    for name, arch, machine in (("bad-machine", None, b"foo"), ("bad-arch", b"aarch64", None)):
+        ptr = lv.virConnectGetDomainCapabilities(conn, None, arch, machine, None, 0)
+        save(f"domcapabilities.{name}.err", ptr)
 
 
 main()

@@ -28,7 +28,9 @@ public enum RemoteProcedure: Int32, Sendable, CaseIterable {
     case connectClose = 2
     case connectGetType = 3
     case connectGetVersion = 4
+    case connectGetMaxVcpus = 5
     case nodeGetInfo = 6
+    case connectGetCapabilities = 7
     case domainAttachDevice = 8
     case domainCreate = 9
     case domainCreateXML = 10
@@ -47,6 +49,7 @@ public enum RemoteProcedure: Int32, Sendable, CaseIterable {
     case connectNumOfDefinedDomains = 25
     case domainReboot = 27
     case domainResume = 28
+    case domainSetAutostart = 29
     case domainShutdown = 33
     case domainSuspend = 34
     case domainUndefine = 35
@@ -77,6 +80,7 @@ public enum RemoteProcedure: Int32, Sendable, CaseIterable {
     case domainOpenChannel = 296
     case connectDomainEventCallbackRegisterAny = 316
     case connectDomainEventCallbackDeregisterAny = 317
+    case connectGetDomainCapabilities = 342
     case domainDefineXMLFlags = 350
     case connectRegisterCloseCallback = 360
     case connectUnregisterCloseCallback = 361

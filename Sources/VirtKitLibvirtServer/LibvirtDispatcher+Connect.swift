@@ -47,6 +47,22 @@ extension LibvirtDispatcher {
                 writer.write(host.cpus)  // cores per socket
                 writer.write(Int32(1))  // threads per core
             }
+        case .connectGetMaxVcpus:
+            // As libvirt's QEMU driver: the default machine's limit, for qemu and kvm alike.
+            _ = try args.readOptionalRemoteString(what: "type")
+            let qemu = try await hypervisor.qemuCapabilities()
+            return Self.reply { $0.write(Int32(clamping: qemu.defaultMachine?.maxCPUs ?? 1)) }
+        case .connectGetCapabilities:
+            let xml = try await hypervisor.capabilitiesXML()
+            return Self.reply { $0.write(xml) }
+        case .connectGetDomainCapabilities:
+            let emulator = try args.readOptionalRemoteString(what: "emulator")
+            let arch = try args.readOptionalRemoteString(what: "arch")
+            let machine = try args.readOptionalRemoteString(what: "machine")
+            let virtType = try args.readOptionalRemoteString(what: "virttype")
+            _ = try args.read(UInt32.self)
+            let xml = try await hypervisor.domainCapabilitiesXML(emulator: emulator, arch: arch, machine: machine, virtType: virtType)
+            return Self.reply { $0.write(xml) }
         case .nodeGetSecurityModel:
             // No security driver: an empty model and DOI, so virsh prints no security lines.
             return Self.reply { writer in

@@ -33,6 +33,8 @@ public actor Hypervisor {
     let layout: RuntimeLayout
     let logger: Logger
     let accelerators: AcceleratorProbe
+    /// What each QEMU binary offers, for libvirt's capabilities XML.
+    let qemuProbe: QEMUCapabilitiesProbe
     let monitorSettings: MonitorSettings
     /// console.conf: log rotation and scrollback of the console brokers.
     let consoleSettings: ConsoleSettings
@@ -52,6 +54,7 @@ public actor Hypervisor {
         self.logger = logger
         self.accelerators = accelerators
         self.monitorSettings = monitorSettings
+        qemuProbe = QEMUCapabilitiesProbe(cachePath: layout.stateDirectory.appending("qemu-capabilities.json"), logger: logger)
     }
 
     nonisolated var launcher: GuestLauncher {
