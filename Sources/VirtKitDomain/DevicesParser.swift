@@ -95,12 +95,25 @@ enum DevicesParser {
         guard ["virtio-serial", "usb", "pci", "sata", "ide"].contains(type) else {
             throw DomainError(.configUnsupported, "controller type '\(type)' is not supported by VirtKit")
         }
-        let indexText = element.attribute("index") ?? "0"
-        // libvirt reads index and ports as C ints: larger values are refused, not wrapped.
-        guard let index = Int32(indexText), index >= 0 else {
-            throw DomainError(.xmlError, "Cannot parse controller index \(indexText)")
+        // libvirt reads index and ports as C ints: larger values are refused, not wrapped. A
+        // missing index is -1 until ``DomainDefaults`` gives it one, as libvirt's post-parse does.
+        var index: Int32 = -1
+        if let indexText = element.attribute("index") {
+            guard let value = Int32(indexText), value >= 0 else {
+                throw DomainError(.xmlError, "Cannot parse controller index \(indexText)")
+            }
+            index = value
         }
         var controller = Controller(type: type, index: Int(index), model: element.attribute("model"))
+        if type == "usb", let model = controller.model, USBControllerModel(rawValue: model) == nil {
+            throw DomainError(.configUnsupported, "Unknown model type '\(model)'")
+        }
+        if let startPort = element.child("master")?.attribute("startport") {
+            guard let value = parseUnsigned(startPort, radix: 10), value <= Int32.max else {
+                throw DomainError.invalidUnsigned("startport", "master", startPort)
+            }
+            controller.masterStartPort = Int(value)
+        }
         if let ports = element.attribute("ports") {
             guard let value = Int32(ports).map(Int.init), value >= 0 else { throw DomainError.invalidUnsigned("ports", "controller", ports) }
             controller.ports = value

@@ -25,9 +25,12 @@ public struct Domain: Sendable {
     public var features = Features()
     public var cpu: CPU?
     public var clockOffset: String = "utc"
+    /// `<clock>`'s `<timer>`s, in document order.
+    public var clockTimers: [ClockTimer] = []
     public var onPoweroff: LifecycleAction = .destroy
     public var onReboot: LifecycleAction = .restart
     public var onCrash: LifecycleAction = .destroy
+    public var pm = PowerManagement()
     public var devices = Devices()
 
     public init() {}
@@ -119,6 +122,8 @@ public struct Controller: Sendable {
     public var chassis: Int?
     public var port: Int?
     public var modelName: String?
+    /// A USB companion controller's `<master startport>`.
+    public var masterStartPort: Int?
     public var address: DeviceAddress?
     public init(type: String, index: Int, model: String? = nil) {
         self.type = type

@@ -12,13 +12,14 @@ enum DomainDefaults {
             domain.currentMemoryKiB = domain.memoryKiB
         }
         if domain.os.bootDevices.isEmpty { domain.os.bootDevices = ["hd"] }
-        if domain.cpu == nil && domain.virtType == .qemu {
+        if domain.cpu == nil {
             domain.cpu = Domain.CPU(mode: "custom", match: "exact", check: "none", model: "qemu64", fallback: "forbid")
         }
         if domain.devices.emulator == nil { domain.devices.emulator = "/usr/bin/qemu-system-x86_64" }
         for i in domain.devices.interfaces.indices where domain.devices.interfaces[i].mac == nil {
             domain.devices.interfaces[i].mac = randomMAC()  // as libvirt: QEMU's OUI, random rest
         }
+        assignControllerIndexes(&domain.devices.controllers)
         addDefaultControllers(&domain)
         try ChardevDefaults.apply(to: &domain)
         addImplicitDevices(&domain)
@@ -57,6 +58,26 @@ enum DomainDefaults {
     static func addControllerIfMissing(_ controller: Controller, into controllers: inout [Controller]) {
         if controllers.contains(where: { $0.type == controller.type && $0.index == controller.index }) { return }
         insertController(controller, into: &controllers)
+    }
+
+    /// libvirt's post-parse for controllers without an index: the lowest index unused for
+    /// the type, except that a member of an ICH9 USB set written right after another member
+    /// joins that member's index unless its model is already there.
+    static func assignControllerIndexes(_ controllers: inout [Controller]) {
+        func isUSB2(_ c: Controller) -> Bool {
+            c.type == "usb" && c.model.flatMap(USBControllerModel.init(rawValue:))?.companionFunction != nil
+        }
+        for i in controllers.indices where controllers[i].index == -1 {
+            let c = controllers[i]
+            if isUSB2(c), let previous = controllers[..<i].last(where: { $0.type == "usb" }), isUSB2(previous),
+               !controllers.contains(where: { $0.type == "usb" && $0.index == previous.index && $0.model == c.model }) {
+                controllers[i].index = previous.index
+                continue
+            }
+            var index = 0
+            while controllers.contains(where: { $0.type == c.type && $0.index == index }) { index += 1 }
+            controllers[i].index = index
+        }
     }
 
     private static func addDefaultControllers(_ domain: inout Domain) {

@@ -33,10 +33,13 @@ public enum DomainFormatter {
                     w.empty("cpu", attrs)
                 }
             }
-            w.empty("clock", [("offset", domain.clockOffset)])
+            w.optionalElement("clock", [("offset", domain.clockOffset)]) { w in
+                for timer in domain.clockTimers { timer.write(into: &w) }
+            }
             w.text("on_poweroff", [], domain.onPoweroff.rawValue)
             w.text("on_reboot", [], domain.onReboot.rawValue)
             w.text("on_crash", [], domain.onCrash.rawValue)
+            domain.pm.write(into: &w)
             w.element("devices") { w in writeDevices(domain, into: &w) }
         }
         return w.output
@@ -64,6 +67,7 @@ public enum DomainFormatter {
                     w.empty("target", [("chassis", controller.chassis.map(String.init)),
                                        ("port", controller.port.map { "0x" + String($0, radix: 16) })])
                 }
+                if let start = controller.masterStartPort { w.empty("master", [("startport", String(start))]) }
                 if let address = controller.address { AddressFormatter.write(address, into: &w) }
             }
         }

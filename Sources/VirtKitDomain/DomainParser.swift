@@ -69,9 +69,14 @@ public enum DomainParser {
                     throw DomainError.invalidValue("offset", "clock", offset)
                 }
                 domain.clockOffset = offset
+                for timer in child.children {
+                    guard timer.name == "timer" else { throw unsupported(timer, in: "clock") }
+                    domain.clockTimers.append(try ClockTimer.parse(timer))
+                }
             case "on_poweroff": domain.onPoweroff = try lifecycle(child)
             case "on_reboot": domain.onReboot = try lifecycle(child)
             case "on_crash": domain.onCrash = try lifecycle(child)
+            case "pm": domain.pm = try PowerManagement.parse(child)
             case "devices": try DevicesParser.parse(child, into: &domain.devices)
             default: throw unsupported(child, in: "domain")
             }

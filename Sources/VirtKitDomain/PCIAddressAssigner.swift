@@ -16,6 +16,7 @@ enum PCIAddressAssigner {
         defer { domain.devices = assignment.devices }
         assignment.reserveExplicitSlots()
         assignment.placeFixedDevices()
+        if domain.isQ35 { try assignment.completeRootPorts() }
         let wanted = try assignment.wantedSlots()
         if domain.isQ35 {
             try assignment.placeOnRootPorts(wanted)
@@ -52,7 +53,13 @@ enum PCIAddressAssigner {
                     devices.controllers[i].address = .pci(domain: 0, bus: 0, slot: 1, function: 2, multifunction: nil)
                 } else if isQ35 && c.type == "sata" && c.index == 0 {
                     devices.controllers[i].address = .pci(domain: 0, bus: 0, slot: 0x1f, function: 2, multifunction: nil)
+                } else if isQ35 && c.index == 0, let (function, multifunction) = companionFunction(i), !used.contains(0x1d) {
+                    // The ICH9's own USB2 place on q35 (`qemuDomainValidateDevicePCISlotsQ35`).
+                    devices.controllers[i].address = .pci(domain: 0, bus: 0, slot: 0x1d, function: function, multifunction: multifunction)
                 }
+            }
+            for c in devices.controllers where c.type == "usb" {
+                if case .pci(_, 0, let slot, _, _) = c.address { used.insert(slot) }
             }
             if let primary = devices.videos.firstIndex(where: \.primary), devices.videos[primary].address == nil {
                 let slot: UInt32 = isQ35 ? 1 : 2
@@ -69,7 +76,7 @@ enum PCIAddressAssigner {
             for i in devices.interfaces.indices where devices.interfaces[i].address == nil { wanted.append(.interface(i)) }
             for i in devices.controllers.indices where devices.controllers[i].address == nil {
                 let c = devices.controllers[i]
-                if c.type == "pci" || (c.type == "ide" && c.index == 0) { continue }
+                if c.type == "pci" || (c.type == "ide" && c.index == 0) || (c.type == "usb" && c.model == "none") { continue }
                 wanted.append(.controller(i))
             }
             for i in devices.disks.indices where devices.disks[i].address == nil && devices.disks[i].targetBus == "virtio" {
@@ -96,15 +103,40 @@ enum PCIAddressAssigner {
             }
         }
 
-        /// i440fx: the next free slot of bus 0 for each.
+        /// i440fx: the next free slot of bus 0 for each; the members of an ICH9 USB set share the
+        /// slot the first of them took, each at its own function.
         mutating func placeOnBusZero(_ wanted: [Slot]) throws(DomainError) {
             var nextSlot: UInt32 = 1
             for slot in wanted {
+                var function: UInt32 = 0
+                var multifunction: Bool?
+                if case .controller(let i) = slot, let companion = companionFunction(i) {
+                    (function, multifunction) = companion
+                    if let shared = companionSlot(of: i) {
+                        place(slot, .pci(domain: 0, bus: 0, slot: shared, function: function, multifunction: multifunction))
+                        continue
+                    }
+                }
                 while used.contains(nextSlot) { nextSlot += 1 }
                 guard nextSlot < 32 else { throw DomainError(.internalError, "No more available PCI slots") }
                 used.insert(nextSlot)
-                place(slot, .pci(domain: 0, bus: 0, slot: nextSlot, function: 0, multifunction: nil))
+                place(slot, .pci(domain: 0, bus: 0, slot: nextSlot, function: function, multifunction: multifunction))
             }
+        }
+
+        func companionFunction(_ i: Int) -> (UInt32, Bool?)? {
+            let c = devices.controllers[i]
+            guard c.type == "usb", let model = c.model.flatMap(USBControllerModel.init(rawValue:)) else { return nil }
+            return model.companionFunction.map { ($0.function, $0.multifunction) }
+        }
+
+        /// The bus-0 slot an earlier member of controller `i`'s ICH9 set already has.
+        func companionSlot(of i: Int) -> UInt32? {
+            for j in devices.controllers.indices where j != i && devices.controllers[j].index == devices.controllers[i].index
+                && companionFunction(j) != nil {
+                if case .pci(_, 0, let slot, _, _) = devices.controllers[j].address { return slot }
+            }
+            return nil
         }
 
         /// q35: root ports already defined and still empty are used first; libvirt adds ports
@@ -119,6 +151,9 @@ enum PCIAddressAssigner {
                 .map(\.index)
             var remaining: [Slot] = []
             for slot in wanted {
+                if case .controller(let i) = slot, companionFunction(i) != nil {
+                    throw DomainError(.configUnsupported, "ICH9 USB controllers on a q35 machine are not supported by VirtKit (use qemu-xhci)")
+                }
                 if freePorts.isEmpty {
                     remaining.append(slot)
                 } else {
@@ -145,17 +180,39 @@ enum PCIAddressAssigner {
                                   + "but none is available, and it cannot be automatically added")
             }
             for n in 0..<count {
-                let slot = freeSlots[n / 8]
-                let function = UInt32(n % 8)
-                let portsInSlot = min(8, count - (n / 8) * 8)
                 var port = Controller(type: "pci", index: firstBus + n, model: "pcie-root-port")
-                port.modelName = "pcie-root-port"
-                port.chassis = firstBus + n
-                port.port = Int(slot * 8 + function)
-                port.address = .pci(domain: 0, bus: 0, slot: slot, function: function,
-                                    multifunction: function == 0 && portsInSlot > 1 ? true : nil)
+                Self.complete(&port, n: n, of: count, in: freeSlots)
                 devices.controllers.append(port)  // libvirt appends the ports it adds
             }
+        }
+
+        /// Root ports the domain names without an address: the same eight-a-slot placement,
+        /// before any device is placed behind them.
+        mutating func completeRootPorts() throws(DomainError) {
+            let open = devices.controllers.indices.filter { devices.controllers[$0].model == "pcie-root-port" && devices.controllers[$0].address == nil }
+            guard !open.isEmpty else { return }
+            for c in devices.controllers where c.model == "pcie-root-port" {
+                if case .pci(_, 0, let slot, _, _) = c.address { used.insert(slot) }
+            }
+            let freeSlots = (UInt32(1)..<32).filter { !used.contains($0) }
+            guard (open.count + 7) / 8 <= freeSlots.count else {
+                throw DomainError(.internalError, "a PCI slot is needed to connect a PCI controller model='pcie-root-port', "
+                                  + "but none is available, and it cannot be automatically added")
+            }
+            for (n, i) in open.enumerated() { Self.complete(&devices.controllers[i], n: n, of: open.count, in: freeSlots) }
+        }
+
+        /// Port `n` of `count` placed together: function n % 8 of free slot n / 8, its chassis
+        /// its index and its port number slot * 8 + function, unless the domain gave them.
+        static func complete(_ port: inout Controller, n: Int, of count: Int, in freeSlots: [UInt32]) {
+            let slot = freeSlots[n / 8]
+            let function = UInt32(n % 8)
+            let portsInSlot = min(8, count - (n / 8) * 8)
+            port.modelName = port.modelName ?? "pcie-root-port"
+            port.chassis = port.chassis ?? port.index
+            port.port = port.port ?? Int(slot * 8 + function)
+            port.address = .pci(domain: 0, bus: 0, slot: slot, function: function,
+                                multifunction: function == 0 && portsInSlot > 1 ? true : nil)
         }
     }
 }

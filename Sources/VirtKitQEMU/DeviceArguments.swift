@@ -45,10 +45,16 @@ enum DeviceArguments {
             addPCIAddress(c.address, domain: domain, to: &json)
             args += ["-device", json.string]
         }
-        for c in controllers where c.type == "usb" {
+        for c in controllers where c.type == "usb" && c.model != USBControllerModel.none.rawValue {
             var json = JSONObject()
-            json.add("driver", c.model == "piix3-uhci" ? "piix3-usb-uhci" : (c.model ?? "qemu-xhci"))
-            json.add("id", c.index == 0 ? "usb" : "usb\(c.index)")
+            json.add("driver", c.model.flatMap(USBControllerModel.init(rawValue:))?.qemuDriver ?? "qemu-xhci")
+            let alias = c.index == 0 ? "usb" : "usb\(c.index)"
+            if let start = c.masterStartPort {
+                json.add("masterbus", alias + ".0")
+                json.add("firstport", start)
+            } else {
+                json.add("id", alias)
+            }
             addPCIAddress(c.address, domain: domain, to: &json)
             args += ["-device", json.string]
         }

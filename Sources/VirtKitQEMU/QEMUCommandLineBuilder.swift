@@ -71,9 +71,11 @@ public struct QEMUCommandLineBuilder: Sendable {
                 + ",server=on,wait=off"]
         }
         argv += ["-mon", "chardev=charmonitor,id=monitor,mode=control"]
-        argv += ["-rtc", "base=" + domain.clockOffset]
+        argv += ["-rtc", ClockTimer.rtcArgument(offset: domain.clockOffset, timers: domain.clockTimers)]
+        argv += ClockTimer.timerArguments(domain.clockTimers)
         argv.append("-no-shutdown")
         if !domain.features.acpi { argv.append("-no-acpi") }
+        argv += domain.pm.arguments(q35: domain.isQ35)
         argv += ["-boot", "strict=on"]
         if let kernel = domain.os.kernel { argv += ["-kernel", kernel] }
         if let initrd = domain.os.initrd { argv += ["-initrd", initrd] }

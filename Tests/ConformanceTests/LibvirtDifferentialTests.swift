@@ -101,4 +101,17 @@ import VirtKitTestSupport
             #expect(!TestFiles.chardevArguments(argv).isEmpty)
         }
     }
+
+    /// What virt-install writes: the whole command line is libvirt's, argument for argument.
+    /// libvirt's domxml-to-native turns every interface into a tap on fd 5, so a user-mode
+    /// netdev is compared as that.
+    @Test(arguments: TestFiles.caseNames.filter { $0.hasPrefix("virt-install-") || $0.hasPrefix("clock-timers") || $0.hasPrefix("clock-rtc-wall") })
+    func wholeCommandLineAgreesWithLibvirt(_ name: String) async throws {
+        let domain = try DomainParser.define(xml: TestFiles.caseXML(name))
+        let argv = try QEMUCommandLineBuilder.libvirtPretend(for: domain).build(domain).arguments.map {
+            $0.hasPrefix("{\"type\":\"user\",") ? $0.replacingOccurrences(of: "\"type\":\"user\"", with: "\"type\":\"tap\",\"fd\":\"5\"") : $0
+        }
+        let expected = try #require(try await Self.answer(name, "args")).split(separator: "\n").map(String.init)
+        #expect(argv == expected)
+    }
 }
