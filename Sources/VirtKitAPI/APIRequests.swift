@@ -9,6 +9,7 @@ public enum APIPath {
         domain(name) + "/xml" + (inactive ? "?inactive=true" : "")
     }
     public static func state(_ name: String) -> String { domain(name) + "/state" }
+    public static func autostart(_ name: String) -> String { domain(name) + "/autostart" }
     public static func monitor(_ name: String) -> String { domain(name) + "/monitor" }
     public static let version = "/v1/version"
     public static func chardevs(_ name: String) -> String { domain(name) + "/chardevs" }

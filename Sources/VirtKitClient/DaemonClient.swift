@@ -19,9 +19,10 @@ public struct DaemonClient: Sendable {
     /// `GET /v1/version`.
     public func version() throws(APIError) -> VersionInfo { try call("GET", APIPath.version) }
 
-    /// `GET /v1/domains`.
-    public func list(all: Bool) throws(APIError) -> [DomainSummary] {
-        let answer = try exchange("GET", APIPath.domains + (all ? "?all=true" : ""))
+    /// `GET /v1/domains`; with `autostart`, only the domains marked (true) or not (false).
+    public func list(all: Bool, autostart: Bool? = nil) throws(APIError) -> [DomainSummary] {
+        let query = [all ? "all=true" : nil, autostart.map { "autostart=\($0)" }].compactMap { $0 }.joined(separator: "&")
+        let answer = try exchange("GET", APIPath.domains + (query.isEmpty ? "" : "?" + query))
         guard let summaries = DomainSummary.list(from: answer.body) else {
             throw APIError(.internalError, "unexpected answer from virtkitd: \(String(decoding: answer.body.prefix(200), as: UTF8.self))")
         }
@@ -61,6 +62,11 @@ public struct DaemonClient: Sendable {
     /// their defaults).
     public func perform(_ action: DomainAction, _ name: String) throws(APIError) -> DomainSummary {
         try call("POST", APIPath.action(name, action), body: Array("{}".utf8))
+    }
+
+    /// `POST /v1/domains/{name}/autostart`.
+    public func setAutostart(_ name: String, enabled: Bool) throws(APIError) -> DomainSummary {
+        try call("POST", APIPath.autostart(name), body: Array((enabled ? #"{"enabled":true}"# : #"{"enabled":false}"#).utf8))
     }
 
     /// `GET /v1/domains/{name}/state`.

@@ -4,6 +4,10 @@ import VirtKitAPI
 public enum VerbOutput {
     public static func defined(name: String, file: String) -> String { "Domain '\(name)' defined from \(file)\n\n" }
     public static func started(name: String) -> String { "Domain '\(name)' started\n\n" }
+    /// virsh's `autostart` answer.
+    public static func autostart(name: String, enabled: Bool) -> String {
+        "Domain '\(name)' \(enabled ? "marked" : "unmarked") as autostarted\n\n"
+    }
 
     /// `list`'s table, as virsh lays it out.
     public static func domainTable(_ domains: [DomainSummary]) -> String {

@@ -17,6 +17,22 @@ struct Start: AsyncParsableCommand {
     }
 }
 
+/// `virtkit autostart NAME [--disable]`: mark a domain to start when the host boots (see
+/// docs/cli.md for the order, delay and parallel start that follow).
+struct Autostart: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "autostart", abstract: "Mark a domain to start with the host (--disable: unmark it).")
+    @OptionGroup var connection: ConnectionOptions
+    @Flag(help: "Remove the mark.") var disable = false
+    @Argument(help: "The domain name.") var domain: String
+
+    func run() async throws {
+        try await runVerb {
+            _ = try await connection.client().setAutostart(domain, enabled: !disable)
+            print(VerbOutput.autostart(name: domain, enabled: !disable), terminator: "")
+        }
+    }
+}
+
 /// `virtkit shutdown NAME | --all`: the ACPI power button, then after --timeout the rest of
 /// the stop ladder (quit, SIGTERM, SIGKILL), with progress on stderr. `--all` stops every running
 /// guest in parallel.

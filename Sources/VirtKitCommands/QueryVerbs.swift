@@ -19,11 +19,17 @@ struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List domains (running ones; --all for every one).")
     @OptionGroup var connection: ConnectionOptions
     @Flag(help: "Inactive domains too.") var all = false
+    @Flag(help: "Only the domains marked to start with the host.") var autostart = false
+    @Flag(name: .customLong("no-autostart"), help: "Only the domains not marked to start with the host.") var noAutostart = false
     @Option(help: "text or json.") var format: OutputFormat = .text
+
+    func validate() throws {
+        if autostart && noAutostart { throw ValidationError("--autostart and --no-autostart exclude each other") }
+    }
 
     func run() async throws {
         try await runVerb {
-            let domains = try await connection.client().list(all: all)
+            let domains = try await connection.client().list(all: all, autostart: autostart ? true : noAutostart ? false : nil)
             if format == .json { return printJSON(domains) }
             print(VerbOutput.domainTable(domains), terminator: "")
         }

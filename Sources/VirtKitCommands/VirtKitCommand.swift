@@ -14,7 +14,7 @@ public struct VirtKitCommand: AsyncParsableCommand {
             """,
         subcommands: [
             Define.self, Undefine.self, List.self, Start.self, Shutdown.self, Destroy.self, Reboot.self,
-            Suspend.self, Resume.self, DumpXML.self, DomState.self, DomInfo.self,
+            Suspend.self, Resume.self, Autostart.self, DumpXML.self, DomState.self, DomInfo.self,
             Monitor.self, QEMUMonitorCommand.self, MonitorPorts.self,
             Console.self, Channel.self, Log.self, QEMUAgentCommand.self, GuestAgentVerb.self,
             AttachDevice.self, DetachDevice.self,

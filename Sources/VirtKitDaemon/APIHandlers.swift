@@ -18,8 +18,18 @@ struct APIHandlers: APIProtocol {
     }
 
     func listDomains(_ input: Operations.listDomains.Input) async throws -> Operations.listDomains.Output {
-        let all = await hypervisor.list(all: Self.flag(input.query.all))
-        return .ok(.init(body: .json(all.map(Components.Schemas.DomainSummary.init))))
+        var domains = await hypervisor.list(all: Self.flag(input.query.all))
+        if let wanted = input.query.autostart.flatMap(Self.tristate) {
+            let marked = await hypervisor.autostartNames()
+            domains = domains.filter { marked.contains($0.name) == wanted }
+        }
+        return .ok(.init(body: .json(domains.map(Components.Schemas.DomainSummary.init))))
+    }
+
+    func setDomainAutostart(_ input: Operations.setDomainAutostart.Input) async throws -> Operations.setDomainAutostart.Output {
+        var enabled = true
+        if case .json(let request) = input.body { enabled = request.enabled ?? true }
+        return .ok(.init(body: .json(.init(try await hypervisor.setAutostart(name: input.path.name, enabled: enabled)))))
     }
 
     func defineDomain(_ input: Operations.defineDomain.Input) async throws -> Operations.defineDomain.Output {
@@ -115,6 +125,15 @@ struct APIHandlers: APIProtocol {
 
     /// A boolean query parameter: true when `true` or `1`, anything else (or none) false.
     static func flag(_ value: String?) -> Bool { value == "true" || value == "1" }
+
+    /// `true`/`1`, `false`/`0`, or nil for anything else.
+    static func tristate(_ value: String) -> Bool? {
+        switch value {
+        case "true", "1": true
+        case "false", "0": false
+        default: nil
+        }
+    }
 
     /// A body ``APIMiddleware`` has already read whole and checked as UTF-8.
     static func text(_ body: HTTPBody) async throws -> String {

@@ -57,6 +57,7 @@ public struct Daemon: Sendable {
                                      guestDirectory: guestDirectory, logger: logger)
         let monitorSettings = try MonitorSettings.load(layout.configDirectory.appending("monitor.conf"))
         let consoleSettings = try ConsoleSettings.load(layout.configDirectory.appending("console.conf"))
+        let hostSettings = try HostSettings.load(layout.configDirectory.appending("host.conf"))
         let hypervisor = Hypervisor(layout: layout, logger: logger, accelerators: probe, monitorSettings: monitorSettings,
                                     consoleSettings: consoleSettings,
                                     socketGroup: socketGroup)
@@ -97,8 +98,13 @@ public struct Daemon: Sendable {
             services.append(LibvirtRPCServer(socketPath: libvirtSocketPath, group: socketGroup, hypervisor: hypervisor,
                                              logger: logger, admit: gate.admit))
         }
+        var configured = services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+        // It ends once the guests are started; the daemon goes on.
+        configured.append(.init(service: AutostartService(hypervisor: hypervisor, marker: layout.runDirectory.appending("autostarted"),
+                                                          settings: hostSettings, logger: logger),
+                                successTerminationBehavior: .ignore))
         let group = ServiceGroup(
-            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: configured, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         unlink(socketPath.string)
     }

@@ -7,6 +7,7 @@ public enum DomainValidator {
             throw DomainError(.xmlError, "missing memory element or memory size 0")
         }
         _ = try domain.virtkitMonitor
+        _ = try domain.virtkitAutostart
         for timer in domain.clockTimers { try timer.validate(domain) }
         let devices = domain.devices
         for chardev in [devices.serials, devices.parallels, devices.channels].joined() {

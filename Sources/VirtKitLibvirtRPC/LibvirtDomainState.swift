@@ -61,14 +61,14 @@ public struct ListAllDomainsFilter: Sendable {
     /// Every flag libvirt 9.0 defines.
     public static let known: UInt32 = 0xFFFF
 
-    /// Whether a domain with these properties passes. VirtKit has no managed save, snapshots,
-    /// checkpoints or autostart (yet): those filters see "none".
-    public func admits(state: LibvirtDomainState, persistent: Bool) -> Bool {
+    /// Whether a domain with these properties passes. VirtKit has no managed save, snapshots
+    /// or checkpoints: those filters see "none".
+    public func admits(state: LibvirtDomainState, persistent: Bool, autostart: Bool = false) -> Bool {
         func pair(_ yes: UInt32, _ no: UInt32, _ value: Bool) -> Bool {
             let both = yes | no
             return flags & both == 0 || (value ? flags & yes != 0 : flags & no != 0)
         }
-        guard pair(1, 2, state.isActive), pair(4, 8, persistent), pair(256, 512, false), pair(1024, 2048, false),
+        guard pair(1, 2, state.isActive), pair(4, 8, persistent), pair(256, 512, false), pair(1024, 2048, autostart),
               pair(4096, 8192, false), pair(16384, 32768, false) else { return false }
         let byState: UInt32 = 16 | 32 | 64 | 128
         guard flags & byState != 0 else { return true }

@@ -74,6 +74,10 @@ extension LibvirtDispatcher {
             let summary = try await resolve(try args.readDomain())
             _ = try await procedure == .domainSuspend ? hypervisor.suspend(name: summary.name) : hypervisor.resume(name: summary.name)
             return []
+        case .domainSetAutostart:
+            let summary = try await resolve(try args.readDomain())
+            _ = try await hypervisor.setAutostart(name: summary.name, enabled: try args.read(Int32.self) != 0)
+            return []
         case .domainAttachDevice, .domainAttachDeviceFlags, .domainDetachDevice, .domainDetachDeviceFlags:
             try await changeDevice(procedure, &args)
             return []

@@ -13,8 +13,9 @@ extension LibvirtDispatcher {
             let filter = ListAllDomainsFilter(flags: flags)
             var matching: [RemoteDomain] = []
             for summary in await hypervisor.list(all: true) {
-                let persistent = (try? await hypervisor.info(name: summary.name))?.persistent ?? true
-                if filter.admits(state: LibvirtDomainState(summary.state, summary.reason), persistent: persistent) {
+                let info = try? await hypervisor.info(name: summary.name)
+                if filter.admits(state: LibvirtDomainState(summary.state, summary.reason), persistent: info?.persistent ?? true,
+                                 autostart: info?.autostart ?? false) {
                     matching.append(Self.wire(summary))
                 }
             }
@@ -98,7 +99,10 @@ extension LibvirtDispatcher {
             let info = try await information(try args.readDomain())
             _ = try args.read(UInt32.self)
             return Self.reply { $0.write(Int32(clamping: info.vcpus)) }
-        case .domainGetAutostart, .domainIsUpdated:
+        case .domainGetAutostart:
+            let info = try await information(try args.readDomain())
+            return Self.reply { $0.write(Int32(info.autostart ? 1 : 0)) }
+        case .domainIsUpdated:
             _ = try await resolve(try args.readDomain())
             return Self.reply { $0.write(Int32(0)) }
         case .domainHasManagedSaveImage, .domainSnapshotNum:

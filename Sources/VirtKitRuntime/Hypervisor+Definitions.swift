@@ -123,6 +123,7 @@ extension Hypervisor {
         if unlink(path.string) != 0 && errno != ENOENT {
             throw RuntimeError(.systemError, "cannot remove config \(path.string): \(Errno(rawValue: errno))")
         }
+        unlink(layout.autostartPath(name).string)
         let undefined = summary(name)
         if case .shutoff = record.lifecycle {
             records[name] = nil

@@ -122,7 +122,7 @@ extension Hypervisor {
     /// guests that are gone is cleaned up and they are marked shut off.
     public func load() async throws(RuntimeError) {
         do {
-            for directory in [layout.stateDirectory, layout.definitionsDirectory, layout.runDirectory,
+            for directory in [layout.stateDirectory, layout.definitionsDirectory, layout.autostartDirectory, layout.runDirectory,
                               layout.statusDirectory, layout.guestsDirectory, layout.logDirectory] {
                 try AtomicFile.makeDirectory(directory)
             }
@@ -144,6 +144,7 @@ extension Hypervisor {
                 logger.error("ignoring definition \(path.string): \(error.message)")
             }
         }
+        loadAutostartMarks()
         let unfinished = await settleInterruptedStarts()
         for file in Self.list(layout.statusDirectory) where file.hasSuffix(".json") {
             guard let status = GuestStatus.read(from: layout.statusDirectory.appending(file)) else { continue }

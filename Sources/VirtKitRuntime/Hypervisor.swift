@@ -28,6 +28,8 @@ public actor Hypervisor {
         var domain: Domain
         var persistent: Bool
         var lifecycle: Lifecycle
+        /// `virsh autostart`: started when the host boots.
+        var autostart = false
     }
 
     let layout: RuntimeLayout
@@ -129,7 +131,7 @@ extension Hypervisor {
         let domain = record.domain
         return DomainInfo(summary: summary(name), osType: domain.os.type, maxMemoryKiB: domain.memoryKiB,
                           usedMemoryKiB: domain.currentMemoryKiB, vcpus: domain.vcpus, cpuTimeSeconds: cpuTime,
-                          persistent: record.persistent, autostart: false, pid: pid, accelerator: accelerator,
+                          persistent: record.persistent, autostart: record.autostart, pid: pid, accelerator: accelerator,
                           channels: channels)
     }
 

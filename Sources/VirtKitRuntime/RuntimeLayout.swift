@@ -65,6 +65,9 @@ public struct RuntimeLayout: Sendable, Equatable {
     public var byNameDirectory: FilePath { runDirectory.appending("by-name") }
 
     public func definitionPath(_ name: String) -> FilePath { definitionsDirectory.appending(name + ".xml") }
+    /// One empty file per domain marked to start with the host (libvirt keeps a link there).
+    public var autostartDirectory: FilePath { stateDirectory.appending("autostart") }
+    public func autostartPath(_ name: String) -> FilePath { autostartDirectory.appending(name) }
     public func statusPath(_ name: String) -> FilePath { statusDirectory.appending(name + ".json") }
     /// The record of a start in progress (``StartIntent``), beside the status.
     func startIntentPath(_ name: String) -> FilePath { statusDirectory.appending(name + ".start") }

@@ -149,6 +149,10 @@ struct LibvirtProtocolTests {
         for part in ["<timer name='hpet' present='no'/>", "<suspend-to-mem enabled='no'/>", "model='ich9-uhci1'", "<master startport='0'/>"] {
             #expect(xml.1.contains(part), "\(part) in \(xml.1)")
         }
+        #expect(try await Self.virsh(harness, ["autostart", "vi"]).1.contains("Domain 'vi' marked as autostarted"))
+        #expect(try await Self.virsh(harness, ["dominfo", "vi"]).1.contains("Autostart:      enable"))
+        #expect(try await Self.virsh(harness, ["list", "--all", "--autostart"]).1.contains(" vi "))
+        #expect(!(try await Self.virsh(harness, ["list", "--all", "--no-autostart"]).1.contains(" vi ")))
         #expect(try await Self.virsh(harness, ["destroy", "vi"]).0 == 0)
         #expect(try await Self.virsh(harness, ["undefine", "vi"]).0 == 0)
     }
