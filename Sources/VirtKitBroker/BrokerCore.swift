@@ -36,6 +36,10 @@ final class BrokerCore {
     private var peer: Channel?
     private var ring: ScrollbackRing
     private let log: RotatingLog?
+    /// The log's commit record (socket peers with a log and a record path).
+    var commit: LogCommit?
+    /// Reads a socket peer by peeking (see ``PeerSocketReader``); nil for a pty.
+    var socketReader: PeerSocketReader?
     private var pen = WriterPen()
     private var slots: [Int: Slot] = [:]
     private var nextID = 1
@@ -53,6 +57,7 @@ final class BrokerCore {
         self.logger = logger
         self.eventLoop = eventLoop
         ring = ScrollbackRing(capacity: configuration.scrollbackSize)
+        if ring.capacity > 0 { ring.append(configuration.scrollbackSeed.suffix(ring.capacity)) }
         peerClosedPromise = eventLoop.makePromise()
     }
 
@@ -74,14 +79,49 @@ final class BrokerCore {
         guard phase == .running, buffer.readableBytes > 0 else { return }
         bytesFromGuest += buffer.readableBytes
         // One copy, and only when something keeps the bytes: the log, the scrollback, a queue.
-        var copy: [UInt8]?
+        let copy = log == nil ? nil : Array(buffer.readableBytesView)
+        if let log, let copy { log.append(copy[...]) }
+        fanOut(buffer, copy: copy)
+    }
+
+    /// Output peeked from a socket peer: logged under the commit record, then consumed from
+    /// the socket (`consume`), then kept and sent on. A kill between the log and the consume
+    /// leaves the record for ``recover(consume:)``.
+    func receivedPeeked(_ bytes: [UInt8], consume: () -> Void) {
+        guard phase == .running, !bytes.isEmpty else { return consume() }
+        bytesFromGuest += bytes.count
+        if let log {
+            if let commit, let position = log.position { commit.begin(count: bytes.count, position: position) }
+            log.append(bytes[...])
+        }
+        consume()
+        commit?.end()
+        fanOut(ByteBuffer(bytes: bytes), copy: bytes)
+    }
+
+    /// After a daemon was killed between logging peeked bytes and consuming them: the bytes
+    /// that reached the log are consumed now (`consume` takes a count and says how many it
+    /// took), so they are logged once. Returns that count.
+    func recover(consume: (Int) -> Int) -> Int {
+        guard let commit, let pending = commit.pending, let path = configuration.log?.path else { return 0 }
+        defer { commit.end() }
+        let logged = min(pending.count, RotatingLog.bytesWritten(since: (pending.inode, pending.size), path: path) ?? 0)
+        guard logged > 0 else { return 0 }
+        let taken = consume(logged)
+        logger.info("console log: bytes logged before a crash were not logged again",
+                    metadata: ["console": "\(console)", "bytes": "\(taken)"])
+        return taken
+    }
+
+    /// Scrollback and every client.
+    private func fanOut(_ buffer: ByteBuffer, copy: [UInt8]?) {
+        var copy = copy
         func bytes() -> [UInt8] {
             if let copy { return copy }
             let made = Array(buffer.readableBytesView)
             copy = made
             return made
         }
-        if let log { log.append(bytes()[...]) }
         if ring.capacity > 0 { ring.append(bytes()[...]) }
         for slot in slots.values {
             // A socket that keeps up takes the read buffer itself: shared, not copied, and no
@@ -102,6 +142,8 @@ final class BrokerCore {
         var metadata: Logger.Metadata = ["console": "\(console)", "bytes": "\(bytesFromGuest)"]
         if let error { metadata["error"] = "\(error)" }
         logger.info("console peer closed", metadata: metadata)
+        socketReader?.cancel()
+        peer?.close(promise: nil)
         closeClients(.peerClosed)
         peerClosedPromise.succeed()
     }
@@ -286,6 +328,7 @@ final class BrokerCore {
         }
         phase = .stopped
         log?.close()
+        socketReader?.cancel()
         peer?.close(promise: nil)
         var closing = [peer?.closeFuture].compactMap { $0 }
         let served = Array(servedChannels.values)

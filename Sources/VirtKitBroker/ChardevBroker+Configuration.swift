@@ -27,6 +27,13 @@ extension ChardevBroker {
         /// its bytes stay untouched, and a client that fell behind is closed instead of
         /// reading a gap marker.
         public var inBandNotices = true
+        /// Where a socket peer's log commit record is kept (see ``LogCommit``): with it, what the
+        /// guest wrote is logged exactly once even when the daemon is killed mid-read; nil: no
+        /// record (at least once).
+        public var logCommitPath: FilePath?
+        /// Output the scrollback starts with: after a daemon restart, the tail of the log, so a
+        /// client that re-attaches sees what it may have missed (at most ``scrollbackSize``).
+        public var scrollbackSeed: [UInt8] = []
 
         public init(
             name: String, log: LogConfiguration? = nil, scrollbackSize: Int = 1 << 20,

@@ -95,6 +95,12 @@ public final class ChardevBroker: Sendable {
                     try RotatingLog(configuration: spec, logger: logger)
                 }
                 let core = BrokerCore(configuration: configuration, log: log, logger: logger, eventLoop: eventLoop)
+                if log != nil, let path = configuration.logCommitPath {
+                    do { core.commit = try LogCommit.open(path) } catch {
+                        logger.error("no log commit record; a crash may log some bytes twice",
+                                     metadata: ["path": "\(path)", "error": "\(error)"])
+                    }
+                }
                 return NIOLoopBound(core, eventLoop: eventLoop)
             }.get()
         } catch {
@@ -126,8 +132,10 @@ public final class ChardevBroker: Sendable {
         let channel: Channel
         do {
             if (status.st_mode & S_IFMT) == S_IFSOCK {
-                // NIO owns the socket from here, failed or not.
+                // NIO owns the socket from here, failed or not. It only writes: a
+                // PeerSocketReader reads, so that nothing is taken before it is logged.
                 channel = try await ClientBootstrap(group: eventLoop).channelInitializer(initializer)
+                    .channelOption(.autoRead, value: false)
                     .withConnectedSocket(peer.rawValue).get()
             } else {
                 channel = try await NIOPipeBootstrap(group: eventLoop).channelInitializer(initializer)
@@ -138,7 +146,21 @@ public final class ChardevBroker: Sendable {
             let code = (error as? IOError).map { Errno(rawValue: $0.errnoCode) } ?? .ioError
             throw .peerSetupFailed(console: console, what: "registering the descriptor", errno: code)
         }
-        try? await eventLoop.submit { core.value.setPeer(channel) }.get()
+        let isSocket = (status.st_mode & S_IFMT) == S_IFSOCK
+        let socket = peer.rawValue
+        let reading: Bool? = try? await eventLoop.submit {
+            core.value.setPeer(channel)
+            guard isSocket else { return true }
+            // What a killed daemon logged but left in the socket goes first, then reading.
+            guard let reader = PeerSocketReader(socket: socket, core: core, eventLoop: eventLoop) else { return false }
+            _ = core.value.recover(consume: reader.consume)
+            core.value.socketReader = reader
+            return true
+        }.get()
+        if reading != true {
+            channel.close(promise: nil)
+            throw .peerSetupFailed(console: console, what: "reading the socket", errno: .tooManyOpenFiles)
+        }
         logger.info(
             "console broker started",
             metadata: ["console": "\(console)", "log": "\(configuration.log?.path.string ?? "none")"])

@@ -154,6 +154,30 @@ final class RotatingLog {
 
     /// Renames the files one step down (oldest dropped) and starts a new one. When the
     /// current file cannot be renamed away, it is kept and appended to (never truncated).
+    /// The current file's inode and size: where the next byte goes, for a ``LogCommit``.
+    var position: (inode: UInt64, size: Int)? {
+        guard let descriptor else { return nil }
+        var status = stat()
+        guard fstat(descriptor.rawValue, &status) == 0 else { return nil }
+        return (UInt64(status.st_ino), size)
+    }
+
+    /// How many bytes went into the log since `position` was taken, judged from the files as
+    /// they are now (the current one, or, after a rotation, the first backup and the current
+    /// one); nil when neither file is the one `position` named.
+    static func bytesWritten(since position: (inode: UInt64, size: Int), path: FilePath) -> Int? {
+        func identity(_ file: String) -> (UInt64, Int)? {
+            var status = stat()
+            guard stat(file, &status) == 0 else { return nil }
+            return (UInt64(status.st_ino), Int(status.st_size))
+        }
+        if let (inode, size) = identity(path.string), inode == position.inode { return max(0, size - position.size) }
+        if let (inode, size) = identity(path.string + ".1"), inode == position.inode {
+            return max(0, size - position.size) + (identity(path.string)?.1 ?? 0)
+        }
+        return nil
+    }
+
     private func rotate() {
         let path = configuration.path.string
         if let descriptor {

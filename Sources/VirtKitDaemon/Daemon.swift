@@ -58,6 +58,7 @@ public struct Daemon: Sendable {
         let monitorSettings = try MonitorSettings.load(layout.configDirectory.appending("monitor.conf"))
         let consoleSettings = try ConsoleSettings.load(layout.configDirectory.appending("console.conf"))
         let hostSettings = try HostSettings.load(layout.configDirectory.appending("host.conf"))
+        DescriptorHolder.install(Self.connectHolder(layout.runDirectory.appending("fd-holder.sock"), logger: logger))
         let hypervisor = Hypervisor(layout: layout, logger: logger, accelerators: probe, monitorSettings: monitorSettings,
                                     consoleSettings: consoleSettings,
                                     socketGroup: socketGroup)
@@ -107,5 +108,27 @@ public struct Daemon: Sendable {
             configuration: .init(services: configured, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         unlink(socketPath.string)
+    }
+
+    /// The descriptor holder of this run directory, started (as `virtkitd --fd-holder PATH`, in a
+    /// session of its own) when none runs; nil, with the reason logged, when it cannot be had:
+    /// guests still run, but a daemon crash would lose what QEMU writes meanwhile.
+    static func connectHolder(_ path: FilePath, logger: Logger) -> DescriptorHolder? {
+        do {
+            return try DescriptorHolder.connect(at: path) { () throws(HostError) in
+                guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else {
+                    throw HostError("cannot find virtkitd's own executable", "/proc/self/exe", .noSuchFileOrDirectory)
+                }
+                guard let devNull = try? FileDescriptor.open("/dev/null", .writeOnly, options: [.closeOnExec]) else {
+                    throw HostError("cannot open", "/dev/null", .noSuchFileOrDirectory)
+                }
+                defer { try? devNull.close() }
+                _ = try ProcessSpawner.spawn(executable: FilePath(executable), arguments: ["virtkitd", "--fd-holder", path.string],
+                                             environment: [:], output: devNull, placements: [])
+            }
+        } catch {
+            logger.error("no descriptor holder: \(error); consoles lose what QEMU writes while virtkitd is down")
+            return nil
+        }
     }
 }

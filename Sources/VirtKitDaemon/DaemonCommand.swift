@@ -146,4 +146,11 @@ public struct DaemonCommand: AsyncParsableCommand {
         daemon.libvirtSocketPath = libvirtSocketPath(layout)
         try await daemon.run()
     }
+
+    /// `virtkitd --fd-holder PATH`, which the daemon starts itself: the holder's exit status, or
+    /// nil for any other command line.
+    public static func serveDescriptorHolderIfAsked(_ arguments: [String]) -> Int32? {
+        guard arguments.count == 3, arguments[1] == "--fd-holder" else { return nil }
+        return DescriptorHolder.serve(at: FilePath(arguments[2]))
+    }
 }

@@ -52,6 +52,7 @@ final class GuestBrokers: Sendable {
     static func stop(_ entry: Entry, guestDirectory: String) async {
         for listener in entry.listeners { await listener.stop() }
         await entry.broker.stop()
+        try? DescriptorHolder.installed?.drop(guestDirectory + "/" + entry.record.alias)
         if let path = entry.record.path { UnixSocket.remove(at: FilePath(path)) }
         for name in entry.record.names + ["default"] {
             for mode in ConsoleMode.allCases {
@@ -95,7 +96,7 @@ final class GuestBrokers: Sendable {
             do throws(HostError) {
                 entries.append(try await startOne(record, guestName: guestName, guestDirectory: guestDirectory,
                                                   socketGroup: socketGroup, logger: logger,
-                                                  listening: listening.removeValue(forKey: record.alias)))
+                                                  listening: listening.removeValue(forKey: record.alias), reattach: !strict))
             } catch {
                 guard strict else {
                     logger.error("console \(record.alias) not served: \(error)", metadata: ["domain": "\(guestName)"])
@@ -128,10 +129,10 @@ final class GuestBrokers: Sendable {
     }
 
     static func startOne(_ record: BrokeredChardev, guestName: String, guestDirectory: String,
-                         socketGroup: gid_t?, logger: Logger, listening: FileDescriptor?) async throws(HostError) -> Entry {
+                         socketGroup: gid_t?, logger: Logger, listening: FileDescriptor?, reattach: Bool = false) async throws(HostError) -> Entry {
         var listening = listening
         defer { try? listening?.close() }
-        let broker = try await startCore(record, guestName: guestName, logger: logger)
+        let broker = try await startCore(record, guestName: guestName, guestDirectory: guestDirectory, logger: logger, reattach: reattach)
         let taken = listening
         listening = nil
         return try await serve(record, broker: broker, guestDirectory: guestDirectory, socketGroup: socketGroup, listening: taken)
@@ -139,10 +140,12 @@ final class GuestBrokers: Sendable {
 
     /// The broker of `record` without its listeners: QEMU's side opened (the pty, or QEMU's
     /// private socket), the log and the scrollback running. What must be up before the CPUs run.
-    static func startCore(_ record: BrokeredChardev, guestName: String, logger: Logger) async throws(HostError) -> ChardevBroker {
-        let broker = try await prepareCore(record, guestName: guestName, logger: logger)
+    static func startCore(_ record: BrokeredChardev, guestName: String, guestDirectory: String, logger: Logger,
+                          reattach: Bool) async throws(HostError) -> ChardevBroker {
+        let broker = try await prepareCore(record, guestName: guestName, logger: logger, guestDirectory: guestDirectory,
+                                           seedFromLog: reattach)
         do {
-            try await attachPeer(record, to: broker)
+            try await attachPeer(record, to: broker, guestDirectory: guestDirectory, reattach: reattach, logger: logger)
         } catch {
             await broker.stop()
             throw error
@@ -151,12 +154,21 @@ final class GuestBrokers: Sendable {
     }
 
     /// The broker of `record` with its log open but no QEMU side yet (``attachPeer(_:to:)``).
-    static func prepareCore(_ record: BrokeredChardev, guestName: String, logger: Logger) async throws(HostError) -> ChardevBroker {
+    static func prepareCore(_ record: BrokeredChardev, guestName: String, logger: Logger,
+                            guestDirectory: String? = nil, seedFromLog: Bool = false) async throws(HostError) -> ChardevBroker {
         var configuration = ChardevBroker.Configuration(name: "\(guestName) \(record.alias)", scrollbackSize: record.scrollback)
+        // A socket's log is exactly-once across daemon kills with a commit record beside its
+        // client sockets (it goes with the run directory).
+        if record.peerSocket != nil, let guestDirectory {
+            configuration.logCommitPath = FilePath(BrokeredChardev.consoleDirectory(guestDirectory: guestDirectory) + "/." + record.alias + ".commit")
+        }
         configuration.inBandNotices = record.role != "channel" && record.role != "guestfwd"
         // A channel carries data at the guest's full rate: a client falling behind for a few
         // milliseconds must not lose its stream (consoles keep the default 256 KiB).
         if !configuration.inBandNotices { configuration.clientQueueLimit = 4 << 20 }
+        if seedFromLog, let log = record.log, record.scrollback > 0 {
+            configuration.scrollbackSeed = logTail(FilePath(log), limit: record.scrollback)
+        }
         if let log = record.log {
             let path = FilePath(log)
             if let parent = path.removingLastComponent() as FilePath? { try AtomicFile.makeDirectory(parent) }
@@ -169,8 +181,37 @@ final class GuestBrokers: Sendable {
         }
     }
 
-    /// Opens QEMU's side of `record` (its pty, or QEMU's private socket) for `broker`.
-    static func attachPeer(_ record: BrokeredChardev, to broker: ChardevBroker) async throws(HostError) {
+    /// Opens QEMU's side of `record` (its pty, or QEMU's private socket) for `broker`, and gives
+    /// the installed ``DescriptorHolder`` a copy, so that QEMU's side stays open if this daemon
+    /// dies. A re-attach takes the holder's copy first: what QEMU wrote while no daemon ran is
+    /// waiting in it.
+    static func attachPeer(_ record: BrokeredChardev, to broker: ChardevBroker, guestDirectory: String,
+                           reattach: Bool, logger: Logger) async throws(HostError) {
+        let holder = DescriptorHolder.installed
+        let key = guestDirectory + "/" + record.alias
+        if reattach, let held = try? holder?.fetch(key) {
+            do {
+                try await broker.connect(peer: held)
+                return
+            } catch {
+                logger.error("the held descriptor of \(record.alias) did not serve: \(error); opening it anew")
+            }
+        }
+        let peer = try openPeer(record)
+        do {
+            try holder?.hold(key, peer)
+        } catch {
+            logger.error("QEMU's side of \(record.alias) is not held: \(error); a daemon crash would lose its output meanwhile")
+        }
+        do {
+            try await broker.connect(peer: peer)
+        } catch {
+            throw HostError("cannot serve chardev", record.alias, error.errno ?? .ioError)
+        }
+    }
+
+    /// QEMU's side of `record`: its pty opened, or its private socket connected to.
+    static func openPeer(_ record: BrokeredChardev) throws(HostError) -> FileDescriptor {
         let peer: FileDescriptor
         if let pty = record.pty {
             let fd = open(pty, O_RDWR | O_NOCTTY | O_CLOEXEC)
@@ -181,11 +222,18 @@ final class GuestBrokers: Sendable {
         } else {
             throw HostError("nothing to connect to for chardev", record.alias, .invalidArgument)
         }
-        do {
-            try await broker.connect(peer: peer)
-        } catch {
-            throw HostError("cannot serve chardev", record.alias, error.errno ?? .ioError)
+        return peer
+    }
+
+    /// The last `limit` bytes of the log at `path` (its first backup before it when the file is
+    /// shorter), from the first whole line on.
+    static func logTail(_ path: FilePath, limit: Int) -> [UInt8] {
+        var tail = (AtomicFile.read(path) ?? []).suffix(limit)
+        if tail.count < limit, let older = AtomicFile.read(FilePath(path.string + ".1")) {
+            tail = older.suffix(limit - tail.count) + tail
         }
+        guard tail.count == limit, let newline = tail.firstIndex(of: UInt8(ascii: "\n")) else { return Array(tail) }
+        return Array(tail[(newline + 1)...])
     }
 
     /// Opens `broker`'s client sockets: the domain's own path (`listening`, when bound already)

@@ -11,6 +11,7 @@ enum GuestFiles {
     /// Removes what a run created: the sockets VirtKit bound, the guest's run directory, its status.
     static func remove(status: GuestStatus, layout: RuntimeLayout) {
         for socket in status.createdSockets { UnixSocket.remove(at: FilePath(socket)) }
+        try? DescriptorHolder.installed?.drop(prefix: status.guestDirectory + "/")
         AtomicFile.removeTree(FilePath(status.guestDirectory))
         unlink(layout.statusPath(status.name).string)
         let link = layout.byNameDirectory.appending(status.name)

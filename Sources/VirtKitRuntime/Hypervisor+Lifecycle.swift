@@ -165,6 +165,7 @@ extension Hypervisor {
             let path = layout.guestsDirectory.appending(entry)
             guard !live.contains(path.string) else { continue }
             logger.info("removing a stale run directory", metadata: ["path": "\(path.string)"])
+            try? DescriptorHolder.installed?.drop(prefix: path.string + "/")
             AtomicFile.removeTree(path)
         }
         for entry in Self.list(layout.byNameDirectory) {

@@ -89,6 +89,7 @@ struct StartResources {
                 for socket in createdSockets { UnixSocket.remove(at: FilePath(socket)) }
                 createdSockets = []
             case .runDirectory:
+                try? DescriptorHolder.installed?.drop(prefix: guestDirectory.string + "/")
                 AtomicFile.removeTree(guestDirectory)
                 unlink(statusPath.string)  // written before `cont`, gone with the rest
                 unlink(intentPath.string)

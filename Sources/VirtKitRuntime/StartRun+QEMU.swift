@@ -128,7 +128,8 @@ extension StartRun {
                     await GuestBrokers.stop(entry, guestDirectory: plan.paths.domainDirectory)  // QEMU named no pty
                     continue
                 }
-                try await GuestBrokers.attachPeer(record, to: entry.broker)
+                try await GuestBrokers.attachPeer(record, to: entry.broker, guestDirectory: plan.paths.domainDirectory,
+                                                  reattach: false, logger: launcher.logger)
                 entries.append(GuestBrokers.Entry(record: record, broker: entry.broker, listeners: entry.listeners))
             }
             brokers = unixBrokers.merging(entries)

@@ -1,9 +1,12 @@
+import Foundation
 import VirtKitDaemon
 
 /// The `virtkitd` executable: a thin shell over ``DaemonCommand``.
 @main
 struct VirtKitDaemonMain {
     static func main() async {
+        // The descriptor holder (see DescriptorHolder): nothing but its loop, no runtime.
+        if let status = DaemonCommand.serveDescriptorHolderIfAsked(CommandLine.arguments) { exit(status) }
         do {
             var command = try DaemonCommand.parseAsRoot(nil)
             if let daemon = command as? DaemonCommand {

@@ -79,13 +79,15 @@ import VirtKitQMP
         try await withAgent { client, agent in
             let clock = ContinuousClock()
             let start = clock.now
-            async let slow = failure { () async throws(GuestAgent.Error) in try await client.ping(timeout: .seconds(1)) }
+            // The timeout covers the sync too: long enough that a busy machine still gets the
+            // sync across and the ping sent before it runs out.
+            async let slow = failure { () async throws(GuestAgent.Error) in try await client.ping(timeout: .seconds(5)) }
             try await agent.answerSync()
             try await agent.expectCommand("guest-ping")
             #expect(await slow == .timedOut(command: "guest-ping"))
             let elapsed = clock.now - start
             // It waited its own timeout; an upper bound would only measure how busy the machine is.
-            #expect(elapsed >= .milliseconds(950))
+            #expect(elapsed >= .milliseconds(4950))
 
             // The ping's reply arrives now, before the next sync's answer; it must not be taken
             // for the host name. (A long timeout: this is not about timeouts, and CI may be busy.)
@@ -237,13 +239,14 @@ import VirtKitQMP
 
     @Test func malformedReplyFailsAndTheNextCallResyncs() async throws {
         try await withAgent { client, agent in
-            async let first = failure { () async throws(GuestAgent.Error) in try await client.ping() }
+            // Long timeouts: this is about malformed replies, and CI may be busy.
+            async let first = failure { () async throws(GuestAgent.Error) in try await client.ping(timeout: .seconds(60)) }
             try await agent.answerSync()
             try await agent.expectCommand("guest-ping")
             try await agent.write("this is not json\n")
             #expect(await first == .malformed(raw: "this is not json"))
 
-            async let second = failure { () async throws(GuestAgent.Error) in try await client.ping() }
+            async let second = failure { () async throws(GuestAgent.Error) in try await client.ping(timeout: .seconds(60)) }
             try await agent.answerSync()
             try await agent.expectCommand("guest-ping")
             try await agent.reply(["neither": true])

@@ -101,6 +101,11 @@ struct ConsoleBrokerTests {
         files.append(log)
         var bytes: [UInt8] = []
         for file in files { bytes += AtomicFile.read(FilePath(file)) ?? [] }
+        return numberedLines(bytes: bytes)
+    }
+
+    /// The lines of `bytes` that are a number and nothing else, in order.
+    static func numberedLines(bytes: [UInt8]) -> [Int] {
         var numbers: [Int] = []
         var current = 0
         var digits = 0
