@@ -37,9 +37,13 @@ extension GuestAgent {
         public static let errorGracePeriod: Duration = .seconds(2)
 
         let connection: GuestAgentConnection
+        /// What ``Timeout/default`` waits for this client (libvirt's per-domain agent response
+        /// timeout, `virDomainAgentSetResponseTimeout`).
+        public let responseTimeout: Duration
 
-        private init(connection: GuestAgentConnection) {
+        private init(connection: GuestAgentConnection, responseTimeout: Duration) {
             self.connection = connection
+            self.responseTimeout = responseTimeout
         }
 
         deinit {
@@ -50,19 +54,22 @@ extension GuestAgent {
         /// the agent's chardev), which the client takes over: it is closed with the connection.
         ///
         /// - Throws: ``GuestAgent/Error/notConnected`` when `fd` cannot be used.
-        public static func attach(connectedSocket fd: Int32) async throws(GuestAgent.Error) -> Client {
-            try await open { $0.withConnectedSocket(fd) }
+        public static func attach(connectedSocket fd: Int32,
+                                  responseTimeout: Duration = .seconds(defaultTimeoutSeconds)) async throws(GuestAgent.Error) -> Client {
+            try await open(responseTimeout: responseTimeout) { $0.withConnectedSocket(fd) }
         }
 
         /// Connects to the agent's chardev listening on the UNIX socket at `unixPath`.
         ///
         /// - Throws: ``GuestAgent/Error/notConnected`` when nothing accepts there (no such
         ///   socket, refused, a path of 108 bytes or more).
-        public static func connect(unixPath: String) async throws(GuestAgent.Error) -> Client {
-            try await open { $0.connect(unixDomainSocketPath: unixPath) }
+        public static func connect(unixPath: String,
+                                   responseTimeout: Duration = .seconds(defaultTimeoutSeconds)) async throws(GuestAgent.Error) -> Client {
+            try await open(responseTimeout: responseTimeout) { $0.connect(unixDomainSocketPath: unixPath) }
         }
 
-        private static func open(_ connect: (ClientBootstrap) -> EventLoopFuture<Channel>) async throws(GuestAgent.Error) -> Client {
+        private static func open(responseTimeout: Duration,
+                                 _ connect: (ClientBootstrap) -> EventLoopFuture<Channel>) async throws(GuestAgent.Error) -> Client {
             let connection = GuestAgentConnection()
             let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(.seconds(Int64(defaultTimeoutSeconds)))
@@ -81,7 +88,7 @@ extension GuestAgent {
                 connection.close()
                 throw .notConnected
             }
-            return Client(connection: connection)
+            return Client(connection: connection, responseTimeout: responseTimeout)
         }
 
         /// Whether the connection is open (which says nothing of whether an agent runs in the
@@ -143,18 +150,18 @@ extension GuestAgent {
         /// Takes this call's turn, syncs if needed and sends `bytes` (one command, without line
         /// ending); the reply object, or nil when none was waited for or none came.
         private func perform(_ command: String, bytes: [UInt8], timeout: Timeout) async throws(GuestAgent.Error) -> JSONValue? {
-            guard await connection.beginTurn(wait: timeout.turnWait) else { throw .timedOut(command: command) }
+            guard await connection.beginTurn(wait: timeout.turnWait(default: responseTimeout)) else { throw .timedOut(command: command) }
             defer { connection.endTurn() }
             if connection.needsSync {
-                try await synchronize(for: command, wait: timeout.syncWait)
+                try await synchronize(for: command, wait: timeout.syncWait(default: responseTimeout))
             }
             let line = bytes + [UInt8(ascii: "\n")]
-            if timeout.replyWait == .zero {
+            if timeout.replyWait(default: responseTimeout) == .zero {
                 try await connection.send(line).get()
                 return nil
             }
             let expectation: GuestAgentConnection.Machine.Expectation
-            var wait = timeout.replyWait
+            var wait = timeout.replyWait(default: responseTimeout)
             if Self.commandsWithoutSuccessReply.contains(command) {
                 expectation = .errorOnly
                 wait = min(wait ?? Self.errorGracePeriod, Self.errorGracePeriod)

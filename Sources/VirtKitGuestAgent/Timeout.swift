@@ -9,7 +9,7 @@ extension GuestAgent.Client {
         /// Wait for the reply as long as it takes (libvirt's -2,
         /// VIR_DOMAIN_QEMU_AGENT_COMMAND_BLOCK).
         case block
-        /// ``GuestAgent/Client/defaultTimeoutSeconds`` (libvirt's -1, ..._DEFAULT).
+        /// The client's ``GuestAgent/Client/responseTimeout`` (libvirt's -1, ..._DEFAULT).
         case `default`
         /// Send the command and return at once without its reply (libvirt's 0, ..._NOWAIT).
         /// The reply, when one comes, is discarded by the next call's sync.
@@ -29,10 +29,10 @@ extension GuestAgent.Client {
         }
 
         /// How long to wait for the reply; nil for ever, `.zero` for not at all.
-        var replyWait: Duration? {
+        func replyWait(default fallback: Duration) -> Duration? {
             switch self {
             case .block: nil
-            case .default: .seconds(GuestAgent.Client.defaultTimeoutSeconds)
+            case .default: fallback
             case .noWait: .zero
             case .seconds(let seconds): .seconds(max(0, seconds))
             }
@@ -40,16 +40,15 @@ extension GuestAgent.Client {
 
         /// How long to wait for the sync handshake: the default, or less when the timeout is
         /// shorter (libvirt's `qemuAgentGuestSync`).
-        var syncWait: Duration {
-            let fallback = Duration.seconds(GuestAgent.Client.defaultTimeoutSeconds)
-            guard let wait = replyWait, wait > .zero else { return fallback }
+        func syncWait(default fallback: Duration) -> Duration {
+            guard let wait = replyWait(default: fallback), wait > .zero else { return fallback }
             return min(wait, fallback)
         }
 
         /// How long to wait for the call's turn: as for the reply, the default for ``noWait``.
-        var turnWait: Duration? {
-            guard let wait = replyWait else { return nil }
-            return wait > .zero ? wait : .seconds(GuestAgent.Client.defaultTimeoutSeconds)
+        func turnWait(default fallback: Duration) -> Duration? {
+            guard let wait = replyWait(default: fallback) else { return nil }
+            return wait > .zero ? wait : fallback
         }
     }
 }

@@ -33,13 +33,16 @@ final class FakeAgent: Sendable {
     }
 
     /// A client attached to one end of a new socket pair and the fake on the other.
-    static func pair() async throws -> (GuestAgent.Client, FakeAgent) {
+    /// A client and a fake; the client's default timeout is long (these tests are about the
+    /// protocol, and a busy CI machine must not turn a reply into a timeout): tests of
+    /// timeouts give theirs.
+    static func pair(responseTimeout: Duration = .seconds(60)) async throws -> (GuestAgent.Client, FakeAgent) {
         var fds: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else {
             throw POSIXError(.init(rawValue: errno) ?? .EIO)
         }
         let fake = try await attach(fds[1])
-        let client = try await GuestAgent.Client.attach(connectedSocket: fds[0])
+        let client = try await GuestAgent.Client.attach(connectedSocket: fds[0], responseTimeout: responseTimeout)
         return (client, fake)
     }
 
