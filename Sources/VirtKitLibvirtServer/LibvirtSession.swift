@@ -12,8 +12,9 @@ import VirtKitXDR
 actor LibvirtSession {
     let dispatcher: LibvirtDispatcher
     let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
-    /// A lifecycle callback: the uuid of the domain it watches, nil for every domain.
+    /// A callback: the event it is for, the uuid of the domain it watches (nil for every domain).
     private struct Callback {
+        var eventID: Int32
         var uuid: [UInt8]?
     }
 
@@ -30,21 +31,23 @@ actor LibvirtSession {
         self.outbound = outbound
     }
 
-    /// VIR_DOMAIN_EVENT_ID_LIFECYCLE: the only event VirtKit raises so far.
+    /// The events VirtKit raises: VIR_DOMAIN_EVENT_ID_LIFECYCLE, _REBOOT, _AGENT_LIFECYCLE.
     static let lifecycleEventID: Int32 = 0
+    static let rebootEventID: Int32 = 1
+    static let agentLifecycleEventID: Int32 = 18
 
-    /// CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY: a callback ID for lifecycle events.
+    /// CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY: a callback ID for one of those events.
     func register(_ args: inout XDRReader) async throws -> [UInt8] {
         let eventID = try args.read(Int32.self)
         let domain = try args.readOptional { reader throws(XDRError) in try reader.readDomain() }
-        guard eventID == Self.lifecycleEventID else {
+        guard [Self.lifecycleEventID, Self.rebootEventID, Self.agentLifecycleEventID].contains(eventID) else {
             throw RemoteError(code: RemoteError.Number.noSupport, domain: RemoteError.Source.qemu,
                               message: "this function is not supported by the connection driver: event ID \(eventID)")
         }
         if let domain { _ = try await dispatcher.resolve(domain) }
         let id = nextCallbackID
         nextCallbackID += 1
-        callbacks[id] = Callback(uuid: domain?.uuid)
+        callbacks[id] = Callback(eventID: eventID, uuid: domain?.uuid)
         if eventRelay == nil {
             let events = await dispatcher.hypervisor.events()
             // Unstructured: it lives as long as the connection's callbacks, which no call's scope covers.
@@ -65,24 +68,31 @@ actor LibvirtSession {
         return []
     }
 
+    /// The event as the messages of the callbacks that want it: DOMAIN_EVENT_CALLBACK_LIFECYCLE
+    /// (318) {id, dom, event, detail}, _REBOOT (319) {id, dom}, _AGENT_LIFECYCLE (348) {id, dom,
+    /// state (1 connected, 2 disconnected), reason (2: the channel)}.
     private func deliver(_ event: DomainEvent) async {
-        let (kind, detail) = Self.lifecycle(event.kind)
         let domain = LibvirtDispatcher.wire(event.domain)
-        for (id, callback) in callbacks.sorted(by: { $0.key < $1.key }) where callback.uuid == nil || callback.uuid == domain.uuid {
-            let header = RPCHeader(program: RPCProgram.remote, version: RPCProgram.version, procedure: 318,
+        let (eventID, procedure, fields): (Int32, Int32, [Int32]) = switch event.kind {
+        case .rebooted: (Self.rebootEventID, 319, [])
+        case .agent(let connected): (Self.agentLifecycleEventID, 348, [connected ? 1 : 2, 2])
+        default: (Self.lifecycleEventID, 318, Self.lifecycle(event.kind).map { [$0.0, $0.1] } ?? [])
+        }
+        for (id, callback) in callbacks.sorted(by: { $0.key < $1.key })
+        where callback.eventID == eventID && (callback.uuid == nil || callback.uuid == domain.uuid) {
+            let header = RPCHeader(program: RPCProgram.remote, version: RPCProgram.version, procedure: procedure,
                                    type: .message, serial: 0, status: .ok)
             let payload = LibvirtDispatcher.reply { writer in
                 writer.write(id)
                 writer.write(domain)
-                writer.write(kind)
-                writer.write(detail)
+                for field in fields { writer.write(field) }
             }
             try? await outbound.write(ByteBuffer(bytes: RPCPacket(header: header, payload: payload).bytes))
         }
     }
 
-    /// virDomainEventType and its detail for an event.
-    static func lifecycle(_ kind: DomainEvent.Kind) -> (Int32, Int32) {
+    /// virDomainEventType and its detail for a lifecycle event; nil for the other kinds.
+    static func lifecycle(_ kind: DomainEvent.Kind) -> (Int32, Int32)? {
         switch kind {
         case .defined(let updated): (0, updated ? 1 : 0)
         case .undefined: (1, 0)
@@ -96,6 +106,7 @@ actor LibvirtSession {
             case .failed: (5, 5)
             default: (5, 0)
             }
+        case .rebooted, .agent: nil
         }
     }
 

@@ -11,6 +11,10 @@ public struct DomainEvent: Sendable, Equatable {
         case resumed
         /// QEMU is gone, with the reason the domain is now shut off.
         case stopped(DomainStateReason)
+        /// The machine was reset (a reboot, or `reset`): libvirt's REBOOT event.
+        case rebooted
+        /// The guest agent opened (true) or closed its channel: libvirt's AGENT_LIFECYCLE.
+        case agent(connected: Bool)
     }
 
     /// The domain as it was when it happened (a running domain's id included).

@@ -33,7 +33,7 @@ extension Hypervisor {
             setLifecycle(name, .running(guest))
             publish(.started, summary(name))
             if paused { publish(.suspended, summary(name)) }
-            await guest.observePauses(pauseHandler(name: name, id: id))
+            await guest.observe(noticeHandler(name: name, id: id))
         } catch {
             setLifecycle(name, .shutoff(.failed))
             throw error
@@ -100,13 +100,18 @@ extension Hypervisor {
     }
 
     /// Publishes a running guest's pauses and resumes, whoever made them.
-    nonisolated func pauseHandler(name: String, id: Int) -> @Sendable (Bool) async -> Void {
-        { [weak self] paused in await self?.guestPauseChanged(name: name, id: id, paused: paused) }
+    nonisolated func noticeHandler(name: String, id: Int) -> @Sendable (RunningGuest.Notice) async -> Void {
+        { [weak self] notice in await self?.guestNoticed(name: name, id: id, notice) }
     }
 
-    private func guestPauseChanged(name: String, id: Int, paused: Bool) {
+    /// A guest's notice as a domain event, if the guest is still the one running under `name`.
+    private func guestNoticed(name: String, id: Int, _ notice: RunningGuest.Notice) {
         guard let record = records[name], case .running(let guest) = record.lifecycle, guest.id == id else { return }
-        publish(paused ? .suspended : .resumed, summary(name))
+        switch notice {
+        case .paused(let paused): publish(paused ? .suspended : .resumed, summary(name))
+        case .reset: publish(.rebooted, summary(name))
+        case .agent(let connected): publish(.agent(connected: connected), summary(name))
+        }
     }
 
     /// Wall-clock microseconds, for debug lines that line up with a client's own timestamps.
@@ -263,7 +268,7 @@ extension Hypervisor {
                 records[status.name] = Record(domain: domain, persistent: false, lifecycle: .starting)
             }
             records[status.name]?.lifecycle = .running(guest)
-            await guest.observePauses(pauseHandler(name: status.name, id: status.id))
+            await guest.observe(noticeHandler(name: status.name, id: status.id))
             logger.info("re-attached to \(status.name)", metadata: ["pid": "\(status.process.pid)", "id": "\(status.id)"])
             if let stopping = status.stopping {
                 logger.info("going on with the \(stopping.rawValue) of \(status.name)")

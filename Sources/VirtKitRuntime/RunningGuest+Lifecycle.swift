@@ -50,10 +50,14 @@ extension RunningGuest {
         case .reset where domain.onReboot == .destroy:
             if snapshot.stopping == nil { update { $0.stopping = .shutdown } }
             _ = try? await qmp.quit(timeout: .seconds(5))
+        case .reset:
+            await noticeObserver?(.reset)
         case .vserportChange:
             guard let alias = event.data["id"]?.string, let open = event.data["open"]?.bool,
                   let name = channelName(alias: alias) else { return }
+            let changed = snapshot.channels[name] != open
             update { $0.channels[name] = open }
+            if changed && name == Self.agentChannel { await noticeObserver?(.agent(connected: open)) }
         case .guestPanicked:
             logger.warning("guest panicked", metadata: ["domain": "\(domain.name)"])
         default:
@@ -172,12 +176,19 @@ extension RunningGuest {
     func setPaused(_ paused: Bool) async {
         guard snapshot.paused != paused else { return }
         update { $0.paused = paused }
-        await pauseObserver?(paused)
+        await noticeObserver?(.paused(paused))
     }
 
-    /// Sets who hears of pauses and resumes (``pauseObserver``).
-    func observePauses(_ observer: @escaping @Sendable (_ paused: Bool) async -> Void) {
-        pauseObserver = observer
+    /// What ``noticeObserver`` hears.
+    enum Notice: Sendable {
+        case paused(Bool)
+        case reset
+        case agent(connected: Bool)
+    }
+
+    /// Sets who hears the guest's notices (``noticeObserver``).
+    func observe(_ observer: @escaping @Sendable (Notice) async -> Void) {
+        noticeObserver = observer
     }
 
     private func processExited() async {

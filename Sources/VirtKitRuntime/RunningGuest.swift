@@ -27,9 +27,9 @@ public actor RunningGuest {
     let exited = ExitLatch()
     /// libvirt's fake reboot: the next SHUTDOWN resets and continues instead of quitting.
     var rebootPending = false
-    /// Told when the CPUs stop or run again, whoever made them (the API, a monitor client, the
-    /// guest): the hypervisor publishes it as a domain event.
-    var pauseObserver: (@Sendable (_ paused: Bool) async -> Void)?
+    /// Who hears of what the guest does on its own: pauses and resumes (whoever made them),
+    /// resets, the agent coming and going.
+    var noticeObserver: (@Sendable (Notice) async -> Void)?
     /// The monitor channels served to many clients (nil until started, or when they failed).
     var monitor: MonitorServer?
     /// The console brokers of the chardevs virtkitd is QEMU's peer on.

@@ -29,6 +29,10 @@ check("lib version", conn.getLibVersion() == 9000000, conn.getLibVersion())
 events = []
 conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
                             lambda c, d, e, detail, o: events.append((d.name(), e, detail)), None)
+reboots, agent_events = [], []
+conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_REBOOT, lambda c, d, o: reboots.append(d.name()), None)
+conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE,
+                            lambda c, d, state, reason, o: agent_events.append((d.name(), state, reason)), None)
 
 dom = conn.defineXML(open(xml_file).read())
 check("define", dom.name() == name and dom.ID() == -1, (dom.name(), dom.ID()))
@@ -87,6 +91,16 @@ check("qemuMonitorCommand", '"running":true' in reply, reply)
 # A pause made through the monitor (not the API) is still an event.
 libvirt_qemu.qemuMonitorCommand(dom, '{"execute":"stop"}', 0)
 libvirt_qemu.qemuMonitorCommand(dom, '{"execute":"cont"}', 0)
+# qemu-ga opened its channel at boot: AGENT_LIFECYCLE connected, reason channel.
+deadline = time.time() + 30
+while (name, libvirt.VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_STATE_CONNECTED, 2) not in agent_events and time.time() < deadline:
+    time.sleep(0.1)
+check("agent lifecycle event", (name, libvirt.VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_STATE_CONNECTED, 2) in agent_events, agent_events)
+dom.reset(0)
+deadline = time.time() + 10
+while name not in reboots and time.time() < deadline:
+    time.sleep(0.1)
+check("reboot event", reboots == [name], reboots)
 dom.destroy()
 check("destroy", dom.state()[0] == libvirt.VIR_DOMAIN_SHUTOFF, dom.state())
 dom.undefine()
