@@ -42,12 +42,18 @@ struct Shutdown: AsyncParsableCommand {
     @Option(help: "acpi (the power button) or agent (the guest agent's guest-shutdown).") var mode: ShutdownRequest.Mode = .acpi
     @Option(help: "Seconds to wait for the guest before forcing it off.") var timeout: Double = 60
     @Flag(name: .customLong("no-wait"), help: "Return once the request is sent, as virsh does.") var noWait = false
-    @Flag(help: "Every running domain, in parallel.") var all = false
+    @Flag(help: "Every running domain: in the reverse of the autostart order, --timeout one deadline for all.") var all = false
+    @Option(help: "With --all: at most this many guests shutting down at once (default: all).") var parallel: Int?
+    @Option(name: .customLong("on-timeout"),
+            help: "A guest still running at the timeout: destroy (the ladder) or leave (left running).")
+    var onTimeout: ShutdownRequest.OnTimeout = .destroy
     @Argument(help: "The domain name.") var domain: String?
 
     func validate() throws {
         if timeout < 0 { throw ValidationError("--timeout must not be negative") }
         if all == (domain != nil) { throw ValidationError("give a domain name or --all, not both") }
+        if let parallel, parallel < 1 { throw ValidationError("--parallel must be at least 1") }
+        if parallel != nil && !all { throw ValidationError("--parallel goes with --all") }
     }
 
     func run() async throws {
@@ -55,8 +61,19 @@ struct Shutdown: AsyncParsableCommand {
             let client = try await connection.client()
             let names = all ? try await client.list(all: false).map(\.name) : [domain ?? ""]
             if names.isEmpty { return print("No running domains") }
+            if all && !noWait {
+                let failed = try await HostShutdown(client: client, mode: mode, timeout: timeout, parallel: parallel,
+                                                    onTimeout: onTimeout).run(names)
+                for name in names {
+                    let final = try await client.state(name)
+                    print("Domain '\(name)' is \(final.state.rawValue) (\(final.reason.rawValue))")
+                }
+                for (name, reason) in failed { DomainFileReader.printLine(toStderr: "error: domain '\(name)': \(reason)") }
+                if !failed.isEmpty { throw ExitCode.failure }
+                return
+            }
             for name in names {
-                _ = try await client.shutdown(name, ShutdownRequest(mode: mode, timeoutSeconds: timeout, wait: false))
+                _ = try await client.shutdown(name, ShutdownRequest(mode: mode, timeoutSeconds: timeout, wait: false, onTimeout: onTimeout))
                 print("Domain '\(name)' is being shutdown\n")
             }
             fflush(nil)
@@ -95,6 +112,7 @@ struct Shutdown: AsyncParsableCommand {
 }
 
 extension ShutdownRequest.Mode: ExpressibleByArgument {}
+extension ShutdownRequest.OnTimeout: ExpressibleByArgument {}
 
 /// The verbs that take only a name and post one action: destroy, reboot, suspend, resume.
 protocol NameOnlyVerb: AsyncParsableCommand {

@@ -20,7 +20,7 @@ struct MonitorPorts: AsyncParsableCommand {
         try await runVerb {
             let info = try await connection.client().monitor(domain)
             if format == .json { return printJSON(info) }
-            func host(_ address: String) -> String { address.contains(":") ? "[\(address)]" : address }
+            func host(_ address: String) -> String { address.contains(Character(":")) ? "[\(address)]" : address }
             if let path = info.interactiveSocket { print("interactive  unix:\(path)") }
             if let port = info.monitorPort { for a in info.tcpAddresses { print("interactive  tcp:\(host(a)):\(port)") } }
             if let path = info.commandSocket { print("command      unix:\(path)") }

@@ -97,7 +97,12 @@ extension ShutdownOptions {
         case .acpi: .acpi
         case nil: defaults.mode
         }
+        let onTimeout: OnTimeout = switch request.onTimeout {
+        case .leave: .leave
+        case .destroy: .destroy
+        case nil: defaults.onTimeout
+        }
         self.init(mode: mode, timeoutSeconds: request.timeoutSeconds ?? defaults.timeoutSeconds,
-                  wait: request.wait ?? defaults.wait)
+                  wait: request.wait ?? defaults.wait, onTimeout: onTimeout)
     }
 }

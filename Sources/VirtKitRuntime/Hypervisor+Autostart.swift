@@ -60,16 +60,15 @@ extension Hypervisor {
     }
 
     /// The marked domains that are shut off, as a plan; domains that run already are left alone.
-    func autostartPlan() -> AutostartPlan {
-        var entries: [AutostartPlan.Entry] = []
+    func autostartPlan() -> OrderPlan {
+        var guests: [OrderPlan.Guest] = []
         var running: Set<String> = []
         for (name, record) in records {
             if case .shutoff = record.lifecycle {} else { running.insert(name); continue }
             guard record.autostart else { continue }
-            let settings = (try? record.domain.virtkitAutostart) ?? VirtKitAutostartSettings()
-            entries.append(.init(name: name, order: settings.order, delaySeconds: settings.delaySeconds, after: settings.after))
+            guests.append(.init(name: name, settings: (try? record.domain.virtkitAutostart) ?? VirtKitAutostartSettings()))
         }
-        return AutostartPlan(entries, alreadyRunning: running)
+        return OrderPlan.starting(guests, running: running)
     }
 
     /// Starts the marked domains as the host comes up: in the plan's order, at most
@@ -112,7 +111,7 @@ extension Hypervisor {
     }
 
     /// One domain's start: its delay, then the start; nil error when it runs.
-    nonisolated func autostart(_ entry: AutostartPlan.Entry) async -> (String, String?) {
+    nonisolated func autostart(_ entry: OrderPlan.Entry) async -> (String, String?) {
         if entry.delaySeconds > 0 { try? await Task.sleep(for: .seconds(entry.delaySeconds)) }
         logger.info("autostart: starting \(entry.name)")
         do {

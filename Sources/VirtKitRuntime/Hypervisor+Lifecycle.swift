@@ -61,12 +61,13 @@ extension Hypervisor {
         } else {
             await guest.pressPowerButton()
         }
+        let leave = options.onTimeout == .leave
         if options.wait {
-            await guest.finishShutdown(timeout: timeout)
-            _ = await guest.waitForExit(timeout: nil)
+            await guest.finishShutdown(timeout: timeout, leave: leave)
+            if !leave { _ = await guest.waitForExit(timeout: nil) }
         } else {
             // Unstructured on purpose: the ladder must go on after this request has been answered.
-            Task { await guest.finishShutdown(timeout: timeout) }
+            Task { await guest.finishShutdown(timeout: timeout, leave: leave) }
         }
         return summary(name)
     }

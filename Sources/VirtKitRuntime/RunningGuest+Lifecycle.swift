@@ -116,9 +116,15 @@ extension RunningGuest {
         }
     }
 
-    /// Waits `timeout` for the guest to power off, then goes down the rest of the ladder.
-    public func finishShutdown(timeout: Duration) async {
+    /// Waits `timeout` for the guest to power off, then goes down the rest of the ladder, or,
+    /// with `leave`, leaves it running.
+    public func finishShutdown(timeout: Duration, leave: Bool = false) async {
         if await exited.wait(timeout: timeout) { return }
+        if leave {
+            logger.info("guest did not power off within \(timeout): left running", metadata: ["domain": "\(domain.name)"])
+            await cancelShutdown()
+            return
+        }
         logger.info("guest did not power off within \(timeout): going down the ladder",
                     metadata: ["domain": "\(domain.name)"])
         await descendLadder()

@@ -98,3 +98,46 @@ struct AutostartTests {
         #expect(!FileManager.default.fileExists(atPath: harness.layout.stateDirectory.appending("autostart/charlie").string))
     }
 }
+
+/// `virtkit shutdown --all` as a host going down runs it: in the reverse of the autostart
+/// order, a limited number at once, one deadline, and a guest that ignores the power button
+/// left running or destroyed at the deadline.
+@Suite("shutdown --all with the host", .tags(.qemu), .serialized)
+struct HostShutdownTests {
+    @Test("--parallel 2 in reverse autostart order; --on-timeout leave keeps a deaf guest, destroy stops it")
+    func shutdownAll() async throws {
+        let harness = try GuestHarness()
+        defer { harness.cleanUp() }
+        let (daemon, client) = try await DaemonProcessTests.startDaemon(harness)
+        defer { daemon.send(signal: SIGKILL) }
+        for (name, settings) in [("alpha", "order='1'"), ("bravo", "order='2' after='alpha'"), ("charlie", "order='3'")] {
+            _ = try client.define(xml: AutostartTests.xml(harness, name, settings))
+            try client.start(name, paused: false)
+        }
+        _ = try client.define(xml: harness.domainXML(name: "deaf"))
+        try client.start("deaf", paused: false)
+        for name in ["alpha", "bravo", "charlie", "deaf"] {
+            let serial = try SocketReader(connectingTo: harness.serialPath(name))
+            #expect(await serial.waitFor("VIRTKIT-GUEST-READY", timeout: 180), "\(name) booted")
+            guard name == "deaf" else { continue }
+            // Without acpid the guest does not hear the power button.
+            try serial.send("\nkillall acpid; echo deaf-$((2*3))\n")
+            #expect(await serial.waitFor("deaf-6", timeout: 30))
+        }
+
+        let left = try await DaemonProcessTests.cli(harness, ["shutdown", "--all", "--parallel", "2", "--timeout", "40", "--on-timeout", "leave"])
+        #expect(left.0 == 1, "\(left)")
+        let requested = left.1.split(separator: "\n").compactMap { line in
+            line.hasPrefix("Domain '") && line.hasSuffix("' is being shutdown") ? line.split(separator: "'")[1] : nil
+        }
+        // Reverse order (charlie 3, bravo 2, deaf 0 ... alpha 1 after bravo): at most two at once.
+        #expect(requested.first == "charlie", "\(requested)")
+        #expect((requested.firstIndex(of: "bravo") ?? 99) < (requested.firstIndex(of: "alpha") ?? -1), "\(requested)")
+        #expect(left.2.contains("error: domain 'deaf': left running after the 40 s deadline"), "\(left)")
+        for name in ["alpha", "bravo", "charlie"] { #expect(try client.state(name).state == .shutoff, "\(name)") }
+        #expect(try client.state("deaf").state == .running)
+
+        let destroyed = try await DaemonProcessTests.cli(harness, ["shutdown", "--all", "--timeout", "1"])
+        #expect(destroyed.0 == 0 && destroyed.1.contains("Domain 'deaf' is shut off"), "\(destroyed)")
+    }
+}

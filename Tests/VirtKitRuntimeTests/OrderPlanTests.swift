@@ -1,14 +1,15 @@
 import Testing
+import VirtKitDomain
 @testable import VirtKitRuntime
 
 /// The order of starts with the host, without QEMU.
-struct AutostartPlanTests {
-    static func entry(_ name: String, order: Int = 0, after: String? = nil) -> AutostartPlan.Entry {
-        .init(name: name, order: order, delaySeconds: 0, after: after)
+struct OrderPlanTests {
+    static func entry(_ name: String, order: Int = 0, after: String? = nil) -> OrderPlan.Guest {
+        .init(name: name, settings: VirtKitAutostartSettings(order: order, after: after))
     }
 
     @Test func orderThenNameAtMostSlotsAtOnce() {
-        var plan = AutostartPlan([Self.entry("c", order: 1), Self.entry("b", order: 2), Self.entry("a", order: 1)], alreadyRunning: [])
+        var plan = OrderPlan.starting([Self.entry("c", order: 1), Self.entry("b", order: 2), Self.entry("a", order: 1)], running: [])
         #expect(plan.next(slots: 2).map(\.name) == ["a", "c"])
         #expect(plan.next(slots: 0).isEmpty)
         plan.finished("a", error: nil)
@@ -17,8 +18,8 @@ struct AutostartPlanTests {
     }
 
     @Test func afterWaitsForItsDomainAndFailsWithIt() {
-        var plan = AutostartPlan([Self.entry("web", after: "db"), Self.entry("db", order: 5), Self.entry("cache", after: "web"),
-                                  Self.entry("solo", order: 9)], alreadyRunning: [])
+        var plan = OrderPlan.starting([Self.entry("web", after: "db"), Self.entry("db", order: 5), Self.entry("cache", after: "web"),
+                                  Self.entry("solo", order: 9)], running: [])
         // web sorts first but waits for db; solo does not wait.
         #expect(plan.next(slots: 4).map(\.name) == ["db", "solo"])
         plan.finished("db", error: "boom")
@@ -28,16 +29,27 @@ struct AutostartPlanTests {
     }
 
     @Test func afterOnARunningOrUnplannedDomainIsMet() {
-        var plan = AutostartPlan([Self.entry("web", after: "db"), Self.entry("app", after: "nowhere")], alreadyRunning: ["db"])
+        var plan = OrderPlan.starting([Self.entry("web", after: "db"), Self.entry("app", after: "nowhere")], running: ["db"])
         #expect(plan.next(slots: 4).map(\.name) == ["app", "web"])
     }
 
     @Test func cyclesFailAndSoDoTheirDependents() {
-        var plan = AutostartPlan([Self.entry("a", after: "b"), Self.entry("b", after: "a"), Self.entry("c", after: "a"),
-                                  Self.entry("d")], alreadyRunning: [])
+        var plan = OrderPlan.starting([Self.entry("a", after: "b"), Self.entry("b", after: "a"), Self.entry("c", after: "a"),
+                                  Self.entry("d")], running: [])
         #expect(Set(plan.failed.map(\.name)) == ["a", "b", "c"])
         #expect(plan.next(slots: 4).map(\.name) == ["d"])
         plan.finished("d", error: nil)
+        #expect(plan.isDone)
+    }
+
+    @Test func stopsGoInReverseAndBeforeTheirAfter() {
+        var plan = OrderPlan.stopping([Self.entry("db", order: 1), Self.entry("web", order: 2, after: "db"),
+                                       Self.entry("cache", order: 2), Self.entry("solo")])
+        // Reverse order: web and cache (order 2) first, by name descending; db waits for web.
+        #expect(plan.next(slots: 4).map(\.name) == ["web", "cache", "solo"])
+        plan.finished("web", error: "still running at the deadline")
+        // A guest that did not stop holds nobody back.
+        #expect(plan.next(slots: 4).map(\.name) == ["db"])
         #expect(plan.isDone)
     }
 
