@@ -87,6 +87,8 @@ public struct Daemon: Sendable {
                     }
                 }
                 runningLogger.info("virtkitd listening", metadata: ["socket": "\(socketPath.string)"])
+                // Under systemd (Type=notify): ready once the API answers.
+                SystemdNotify.send("READY=1", environment: ProcessInfo.processInfo.environment)
             },
             logger: logger)
         var services: [any Service] = [app]
