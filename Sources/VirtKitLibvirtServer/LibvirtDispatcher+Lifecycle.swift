@@ -54,8 +54,9 @@ extension LibvirtDispatcher {
             return []
         case .domainReboot:
             let summary = try await resolve(try args.readDomain())
-            try RemoteError.checkFlags(try args.read(UInt32.self), allowed: 1, "virDomainReboot")
-            _ = try await hypervisor.reboot(name: summary.name)
+            let flags = try args.read(UInt32.self)
+            try RemoteError.checkFlags(flags, allowed: 3, "virDomainReboot")
+            try await reboot(summary.name, flags: flags)
             return []
         case .domainReset:
             let summary = try await resolve(try args.readDomain())
@@ -98,6 +99,20 @@ extension LibvirtDispatcher {
             }
         }
         _ = try await hypervisor.shutdown(name: name, options: ShutdownOptions(mode: .acpi))
+    }
+
+    /// ACPI_POWER_BTN (1, the default), GUEST_AGENT (2); both: the agent first, then the
+    /// button, as for a shutdown.
+    private func reboot(_ name: String, flags: UInt32) async throws {
+        if flags & 2 != 0 {
+            do {
+                _ = try await hypervisor.reboot(name: name, mode: .agent)
+                return
+            } catch where flags & 1 != 0 {
+                // Fall through to the power button.
+            }
+        }
+        _ = try await hypervisor.reboot(name: name, mode: .acpi)
     }
 
     /// Hot-plug: VirtKit changes the live domain only (AFFECT_CURRENT on a running one, or LIVE).

@@ -80,8 +80,14 @@ extension Hypervisor {
         return summary(name)
     }
 
-    public func reboot(name: String) async throws(RuntimeError) -> DomainSummary {
-        try await running(name).reboot()
+    /// `virsh reboot [--mode acpi|agent]`: the power button, then a reset instead of the stop
+    /// (libvirt's default for QEMU), or the guest agent's reboot.
+    public func reboot(name: String, mode: ShutdownOptions.Mode = .acpi) async throws(RuntimeError) -> DomainSummary {
+        let guest = try running(name)
+        switch mode {
+        case .acpi: try await guest.reboot()
+        case .agent: try await guest.agentReboot()
+        }
         return summary(name)
     }
 

@@ -30,6 +30,19 @@ extension RunningGuest {
     }
 
     /// Asks the agent to power the guest off (`guest-shutdown`, mode powerdown).
+    /// `virsh reboot --mode agent`: the agent's `guest-shutdown` with mode `reboot`; the guest
+    /// restarts itself, QEMU stays.
+    public func agentReboot() async throws(RuntimeError) {
+        let client = try await agent()
+        do {
+            try await client.shutdown(mode: .reboot, timeout: .default)
+        } catch .disconnected {
+            // The guest went down before the grace period for an error was over: it worked.
+        } catch {
+            throw Self.runtimeError(error)
+        }
+    }
+
     public func agentShutdown() async throws(RuntimeError) {
         let client = try await agent()
         let marked = snapshot.stopping == nil

@@ -63,6 +63,11 @@ struct LibvirtProtocolTests {
             agent = try await Self.virsh(harness, ["qemu-agent-command", "lv", #"{"execute":"guest-ping"}"#])
         }
         #expect(agent.1.contains(#"{"return":{}}"#), "\(agent)")
+        // A reboot through the agent: the guest restarts itself (its ready line again).
+        let rebooted = try await Self.virsh(harness, ["reboot", "--mode", "agent", "lv"])
+        #expect(rebooted.1.contains("Domain 'lv' is being rebooted"), "\(rebooted)")
+        #expect(await watcher.waitFor("virtkit-guest: reboot", timeout: 60), "the agent ran the guest's reboot")
+        #expect(await watcher.waitFor("VIRTKIT-GUEST-READY", timeout: 120), "the guest booted again after the agent's reboot")
         // The reset button: the guest boots again (its ready line a second time).
         #expect(try await Self.virsh(harness, ["reset", "lv"]).1.contains("Domain 'lv' was reset"))
         #expect(await watcher.waitFor("VIRTKIT-GUEST-READY", timeout: 120), "the guest booted again after the reset")
