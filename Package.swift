@@ -212,6 +212,8 @@ let package = Package(
                           path: "Fuzz/FuzzDomain"),
         .executableTarget(name: "FuzzJSON", dependencies: ["VirtKitJSON", "VirtKitText", "FuzzReplay"],
                           path: "Fuzz/FuzzJSON"),
+        .executableTarget(name: "FuzzLibvirtRPC", dependencies: ["VirtKitLibvirtRPC", "VirtKitXDR", "FuzzReplay"],
+                          path: "Fuzz/FuzzLibvirtRPC"),
         .executableTarget(
             name: "virtkit-bench",
             dependencies: [

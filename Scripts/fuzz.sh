@@ -5,6 +5,9 @@
 #               (seeds: Tests/ConformanceTests/Cases)
 #   FuzzJSON    QMP's and the guest agent's line framing and JSON, written back and read again
 #               (seeds: Fuzz/Corpus/FuzzJSON)
+#   FuzzLibvirtRPC  a client's stream to the libvirt socket: framing, headers, the connection's
+#               state machine, the XDR argument readers (seeds: Fuzz/Corpus/FuzzLibvirtRPC, made
+#               from the packets in Tests/Golden/libvirt-rpc)
 # A crash, a trap or a leak stops the run: the input is kept in the work directory and the
 # script exits non-zero. The corpus a run grows stays in the work directory, not in the repo.
 #
@@ -20,11 +23,12 @@ while [ $# -gt 0 ]; do
         *) targets+=("$1"); shift ;;
     esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(FuzzDomain FuzzJSON)
+[ ${#targets[@]} -gt 0 ] || targets=(FuzzDomain FuzzJSON FuzzLibvirtRPC)
 seeds() {
     case "$1" in
         FuzzDomain) echo Tests/ConformanceTests/Cases ;;
         FuzzJSON) echo Fuzz/Corpus/FuzzJSON ;;
+        FuzzLibvirtRPC) echo Fuzz/Corpus/FuzzLibvirtRPC ;;
         *) echo "fuzz: unknown target '$1'" >&2; exit 2 ;;
     esac
 }
