@@ -12,7 +12,7 @@ apt-get install -y -qq --no-install-recommends \
     libxml2-dev libxml2-utils pkg-config python3 \
     qemu-system-x86 qemu-utils libvirt-daemon-driver-qemu libvirt-daemon libvirt-clients \
     socat kmod cpio xz-utils libglib2.0-0 libnuma1 libudev1 liburing2 python3-libvirt \
-    openssh-server openssh-client netcat-openbsd virtinst >/dev/null
+    openssh-server openssh-client netcat-openbsd virtinst curl >/dev/null
 # Debian's libvirt-daemon-system normally creates the user its QEMU driver is built to run
 # guests as; the embedded driver used for the reference checks needs it to exist.
 getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu

@@ -17,6 +17,10 @@ struct APIHandlers: APIProtocol {
         return .ok(.init(body: .json(info)))
     }
 
+    func getMetrics(_ input: Operations.getMetrics.Input) async throws -> Operations.getMetrics.Output {
+        .ok(.init(body: .plainText(HTTPBody(await MetricsReport.render(hypervisor)))))
+    }
+
     func listDomains(_ input: Operations.listDomains.Input) async throws -> Operations.listDomains.Output {
         var domains = await hypervisor.list(all: Self.flag(input.query.all))
         if let wanted = input.query.autostart.flatMap(Self.tristate) {

@@ -74,6 +74,28 @@ struct APIContractTests {
         }
     }
 
+    @Test func metricsAreInPrometheusTextFormat() async throws {
+        try await Self.withAPI { client in
+            _ = try await client.execute(uri: "/v1/domains", method: .post, body: ByteBuffer(string: Self.xml(name: "my vm")))
+            _ = try await client.execute(uri: "/v1/domains/my%20vm/autostart", method: .post)
+            let metrics = try await client.execute(uri: "/metrics", method: .get)
+            #expect(metrics.status == .ok)
+            #expect(metrics.headers[.contentType]?.hasPrefix("text/plain") == true)
+            let text = Self.text(metrics)
+            #expect(text.contains("# TYPE virtkit_domain_running gauge\n"))
+            let values = Dictionary(text.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { line -> (String, Double)? in
+                guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { return nil }
+                return (String(line[..<space]), value)
+            }, uniquingKeysWith: { first, _ in first })
+            #expect(values[#"virtkit_domain_running{domain="my vm"}"#] == 0)
+            #expect(values[#"virtkit_domain_memory_bytes{domain="my vm"}"#] == 67_108_864)
+            #expect(values[#"virtkit_domains{state="shut off"}"#] == 1)
+            #expect(values[#"virtkit_domains{state="running"}"#] == 0)
+            // A stopped domain has no CPU time or chardev series.
+            #expect(!text.contains("virtkit_domain_cpu_seconds_total{"))
+        }
+    }
+
     @Test func failuresAreTheDocumentsErrorBodies() async throws {
         try await Self.withAPI { client in
             _ = try await client.execute(uri: "/v1/domains", method: .post, body: ByteBuffer(string: Self.xml(name: "demo")))

@@ -125,6 +125,14 @@ struct HostShutdownTests {
             #expect(await serial.waitFor("deaf-6", timeout: 30))
         }
 
+        // The running guests' metrics, as Prometheus scrapes them.
+        let metrics = try await DaemonProcessTests.run("/usr/bin/curl", ["-s", "--unix-socket", harness.layout.socketPath.string, "http://virtkitd/metrics"])
+        #expect(metrics.1.contains(#"virtkit_domain_running{domain="alpha"} 1"#), "\(metrics)")
+        #expect(metrics.1.contains(#"virtkit_domain_agent_connected{domain="alpha"} 1"#), "\(metrics)")
+        let fromGuest = metrics.1.split(separator: "\n").first { $0.hasPrefix(#"virtkit_chardev_bytes_from_guest_total{domain="alpha",chardev="serial0"}"#) }
+        #expect((fromGuest?.split(separator: " ").last.flatMap { Double($0) } ?? 0) > 1000, "\(metrics)")
+        #expect(metrics.1.contains(#"virtkit_domains{state="running"} 4"#), "\(metrics)")
+
         let left = try await DaemonProcessTests.cli(harness, ["shutdown", "--all", "--parallel", "2", "--timeout", "40", "--on-timeout", "leave"])
         #expect(left.0 == 1, "\(left)")
         let requested = left.1.split(separator: "\n").compactMap { line in
