@@ -101,6 +101,9 @@ public struct Daemon: Sendable {
             services.append(LibvirtRPCServer(socketPath: libvirtSocketPath, group: socketGroup, hypervisor: hypervisor,
                                              logger: logger, admit: gate.admit))
         }
+        if let (host, port) = hostSettings.metricsAddress {
+            services.append(Self.metricsServer(host: host, port: port, hypervisor: hypervisor, logger: logger))
+        }
         var configured = services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
         // It ends once the guests are started; the daemon goes on.
         configured.append(.init(service: AutostartService(hypervisor: hypervisor, marker: layout.runDirectory.appending("autostarted"),
@@ -132,5 +135,19 @@ public struct Daemon: Sendable {
             logger.error("no descriptor holder: \(error); consoles lose what QEMU writes while virtkitd is down")
             return nil
         }
+    }
+
+    /// `GET /metrics` on TCP (host.conf's `metrics_address`), for a Prometheus that cannot reach
+    /// the API socket. Nothing else is served there: the API stays on its socket, where peers
+    /// are checked.
+    static func metricsServer(host: String, port: Int, hypervisor: Hypervisor, logger: Logger) -> some Service {
+        let router = Router()
+        router.get("/metrics") { _, _ -> Response in
+            let text = await MetricsReport.render(hypervisor)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                            body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "virtkitd-metrics"),
+                           logger: logger)
     }
 }

@@ -3,6 +3,7 @@ import SystemPackage
 import Testing
 import VirtKitClient
 import VirtKitHost
+import VirtKitRuntime
 import VirtKitTestSupport
 #if canImport(Glibc)
 import Glibc
@@ -73,5 +74,40 @@ struct SystemdUnitTests {
         // Ready means the API answers.
         #expect((try? DaemonClient(socketPath: harness.layout.socketPath.string).version()) != nil)
         #expect(!SystemdNotify.send("READY=1", environment: [:]))
+    }
+
+    @Test("host.conf's metrics_address serves GET /metrics on TCP, and nothing else")
+    func metricsOnTCP() async throws {
+        let harness = try GuestHarness()
+        defer { harness.cleanUp() }
+        let etc = harness.root.appending("etc")
+        try AtomicFile.makeDirectory(etc)
+        let port = try LibvirtOverSSHTests.freePort()
+        try AtomicFile.write("metrics_address = 127.0.0.1:\(port)\n", to: etc.appending("host.conf"))
+        let (daemon, client) = try await DaemonProcessTests.startDaemon(harness, configDirectory: etc.string)
+        defer { daemon.send(signal: SIGKILL) }
+        _ = try client.define(xml: harness.domainXML(name: "scraped"))
+        var metrics = (Int32(1), "", "")
+        for _ in 0..<50 where !metrics.1.contains("virtkit_domains") {
+            metrics = try await DaemonProcessTests.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/metrics"])
+            if !metrics.1.contains("virtkit_domains") { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(metrics.1.contains(#"virtkit_domain_running{domain="scraped"} 0"#), "\(metrics)")
+        let api = try await DaemonProcessTests.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/v1/domains"])
+        #expect(api.1 == "404", "the API is not on the metrics port: \(api)")
+        let bad = HostSettingsCheck.parse("metrics_address = 127.0.0.1:99999")
+        #expect(bad == "host.conf:1: metrics_address must be HOST:PORT, got '127.0.0.1:99999'")
+    }
+}
+
+/// host.conf as the daemon reads it, for error messages.
+enum HostSettingsCheck {
+    static func parse(_ text: String) -> String? {
+        do {
+            _ = try HostSettings.parse(text, file: "host.conf")
+            return nil
+        } catch {
+            return error.message
+        }
     }
 }
