@@ -77,6 +77,7 @@ let package = Package(
         .target(
             name: "VirtKitBroker",
             dependencies: [
+                "CVirtKitHost",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

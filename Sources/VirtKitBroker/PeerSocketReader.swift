@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Dispatch
 import NIOCore
 import Synchronization
 
@@ -10,17 +9,14 @@ import Synchronization
 /// then consumes them from the socket. Bytes a killed daemon had read but not logged are
 /// therefore still in the socket (which the descriptor holder keeps open) for the next daemon.
 ///
-/// NIO reads every byte it is told a socket has, so readiness comes from a dispatch source on a
-/// copy of the descriptor; the reading itself runs on the broker's event loop. The peer's NIO
-/// channel stays for writes (`autoRead` off).
-///
-/// `@unchecked Sendable`: a dispatch source is thread-safe, and the suspension state that must
-/// agree with it is changed only under ``state``'s lock.
-final class PeerSocketReader: @unchecked Sendable {
+/// NIO reads every byte it is told a socket has, so readiness comes from ``PeerReadiness`` (one
+/// epoll set, one-shot) on a copy of the descriptor; the reading itself runs on the broker's
+/// event loop, as do ``cancel()`` and the close of the copy, so a drain never touches a closed
+/// descriptor. The peer's NIO channel stays for writes (`autoRead` off).
+final class PeerSocketReader: Sendable {
     private let descriptor: Int32
-    private let source: DispatchSourceRead
-    /// Whether the source is suspended (while a drain runs) and whether it is cancelled.
-    private let state = Mutex<(suspended: Bool, cancelled: Bool)>((false, false))
+    /// Set on the event loop by ``cancel()``; read there by drains.
+    private let cancelled = Atomic<Bool>(false)
     /// Bytes read in one go, and reads per turn of the event loop before others get theirs.
     static let chunk = 64 << 10
     static let readsPerTurn = 16
@@ -30,36 +26,25 @@ final class PeerSocketReader: @unchecked Sendable {
         let copy = fcntl(socket, F_DUPFD_CLOEXEC, 0)
         guard copy >= 0 else { return nil }
         descriptor = copy
-        source = DispatchSource.makeReadSource(fileDescriptor: copy, queue: DispatchQueue(label: "virtkit.peer-reader"))
-        source.setCancelHandler { close(copy) }
-        source.setEventHandler { [weak self] in
-            guard let self else { return }
-            let scheduled = self.state.withLock { state -> Bool in
-                guard !state.cancelled, !state.suspended else { return false }
-                self.source.suspend()
-                state.suspended = true
-                return true
-            }
-            if scheduled { eventLoop.execute { self.drain(core.value) } }
+        let watched = PeerReadiness.shared.watch(copy) { [weak self] in
+            eventLoop.execute { self?.drain(core.value) }
         }
-        source.resume()
+        guard watched else {
+            close(copy)
+            return nil
+        }
     }
 
-    /// Stops reading (the descriptor copy is closed once the source has wound down).
+    /// Stops reading and closes the copy. On the broker's event loop.
     func cancel() {
-        let resume = state.withLock { state -> Bool in
-            guard !state.cancelled else { return false }
-            state.cancelled = true
-            source.cancel()
-            defer { state.suspended = false }
-            return state.suspended
-        }
-        // A suspended source never runs its cancel handler.
-        if resume { source.resume() }
+        guard !cancelled.exchange(true, ordering: .relaxed) else { return }
+        PeerReadiness.shared.unwatch(descriptor)
+        close(descriptor)
     }
 
     /// Consumes `count` bytes the peek said are there; how many it took.
     func consume(_ count: Int) -> Int {
+        guard !cancelled.load(ordering: .relaxed) else { return 0 }
         var scratch = [UInt8](repeating: 0, count: min(count, Self.chunk))
         var taken = 0
         while taken < count {
@@ -70,13 +55,15 @@ final class PeerSocketReader: @unchecked Sendable {
     }
 
     /// On the event loop: peek, log, consume, until the socket is empty (or for a while), then
-    /// wait for readiness again.
+    /// arm the readiness again.
     private func drain(_ core: BrokerCore) {
+        guard !cancelled.load(ordering: .relaxed) else { return }
         var buffer = [UInt8](repeating: 0, count: Self.chunk)
         for _ in 0..<Self.readsPerTurn {
             let n = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, Int32(MSG_PEEK | MSG_DONTWAIT)) }
             if n > 0 {
                 core.receivedPeeked(Array(buffer[0..<n])) { _ = consume(n) }
+                if cancelled.load(ordering: .relaxed) { return }
                 continue
             }
             if n < 0 && errno == EINTR { continue }
@@ -85,11 +72,6 @@ final class PeerSocketReader: @unchecked Sendable {
             cancel()
             return
         }
-        let resume = state.withLock { state -> Bool in
-            guard !state.cancelled, state.suspended else { return false }
-            state.suspended = false
-            return true
-        }
-        if resume { source.resume() }
+        PeerReadiness.shared.arm(descriptor)
     }
 }

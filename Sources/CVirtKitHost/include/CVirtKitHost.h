@@ -2,3 +2,4 @@
 #include "vk_sched.h"
 #include "vk_sockdiag.h"
 #include "vk_fdholder.h"
+#include "vk_epoll.h"
