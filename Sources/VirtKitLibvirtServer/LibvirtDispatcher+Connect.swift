@@ -28,7 +28,7 @@ extension LibvirtDispatcher {
         case .connectGetType:
             return Self.reply { $0.write("QEMU") }
         case .connectGetVersion:
-            let version = host.qemuVersion
+            let version = try await hypervisor.qemuCapabilities().version
             return Self.reply { $0.write(version) }
         case .connectGetLibVersion:
             return Self.reply { $0.write(Self.libraryVersion) }
