@@ -28,7 +28,7 @@ struct HostShutdown {
         let start = clock.now
         let deadline = start + .milliseconds(Int64(timeout * 1000))
         var inFlight: [String] = []
-        var progress = Progress(total: names.count, timeout: timeout)
+        var progress = ProgressLine()
         while true {
             for entry in plan.next(slots: (parallel ?? names.count) - inFlight.count) {
                 let left = max(0, Double((deadline - clock.now).components.seconds))
@@ -53,7 +53,10 @@ struct HostShutdown {
                 inFlight.removeAll { $0 == name }
             }
             if inFlight.isEmpty && plan.isDone { break }
-            progress.report(left: inFlight + plan.waiting.map(\.name), seconds: Int((clock.now - start).components.seconds))
+            let left = inFlight + plan.waiting.map(\.name)
+            let seconds = Int((clock.now - start).components.seconds)
+            progress.show("waiting for \(left.count) of \(names.count) domains (\(left.joined(separator: ", "))) to power off: "
+                          + "\(seconds) s (deadline \(Int(timeout)) s)", seconds: seconds)
             try await Task.sleep(for: .milliseconds(200))
         }
         progress.finish()
@@ -63,28 +66,5 @@ struct HostShutdown {
     /// The guest's autostart settings from its definition; the defaults when it has none.
     static func settings(of xml: String) -> VirtKitAutostartSettings {
         (try? DomainParser.parse(xml: xml).virtkitAutostart) ?? VirtKitAutostartSettings()
-    }
-
-    /// How many are left, on stderr: one line rewritten on a terminal, every 5 s otherwise.
-    struct Progress {
-        let total: Int
-        let timeout: Double
-        let interactive = isatty(2) != 0
-        var lastReported: Int?
-
-        mutating func report(left: [String], seconds: Int) {
-            let line = "waiting for \(left.count) of \(total) domains (\(left.joined(separator: ", "))) to power off: "
-                + "\(seconds) s (deadline \(Int(timeout)) s)"
-            if interactive {
-                DomainFileReader.printRaw(toStderr: "\r\u{1B}[K" + line)
-            } else if lastReported.map({ $0 / 5 != seconds / 5 }) ?? true {
-                DomainFileReader.printLine(toStderr: line)
-            }
-            lastReported = seconds
-        }
-
-        func finish() {
-            if interactive && lastReported != nil { DomainFileReader.printRaw(toStderr: "\n") }
-        }
     }
 }

@@ -90,24 +90,17 @@ struct Shutdown: AsyncParsableCommand {
     static func waitForAll(_ names: [String], client: DaemonClient, timeout: Double) async throws {
         let clock = ContinuousClock()
         let start = clock.now
-        let interactive = isatty(2) != 0
-        var lastReported: Int?
+        var progress = ProgressLine()
         while true {
             var left: [String] = []
             for name in names where try await client.state(name).id != nil { left.append(name) }
             if left.isEmpty { break }
             let seconds = Int((clock.now - start).components.seconds)
             let what = names.count == 1 ? "'\(names[0])'" : "\(left.count) of \(names.count) domains (\(left.joined(separator: ", ")))"
-            let line = "waiting for \(what) to power off: \(seconds) s (forced off after \(Int(timeout)) s)"
-            if interactive {
-                DomainFileReader.printRaw(toStderr: "\r\u{1B}[K" + line)
-            } else if lastReported.map({ $0 / 5 != seconds / 5 }) ?? true {
-                DomainFileReader.printLine(toStderr: line)
-            }
-            lastReported = seconds
+            progress.show("waiting for \(what) to power off: \(seconds) s (forced off after \(Int(timeout)) s)", seconds: seconds)
             try await Task.sleep(for: .milliseconds(200))
         }
-        if interactive { DomainFileReader.printRaw(toStderr: "\n") }
+        progress.finish()
     }
 }
 
