@@ -85,29 +85,43 @@ final class BrokerCore {
     }
 
     /// Output peeked from a socket peer: logged under the commit record, then consumed from
-    /// the socket (`consume`), then kept and sent on. A kill between the log and the consume
-    /// leaves the record for ``recover(consume:)``.
-    func receivedPeeked(_ bytes: [UInt8], consume: () -> Void) {
-        guard phase == .running, !bytes.isEmpty else { return consume() }
+    /// the socket (`consume`, given the record's mark), then kept and sent on. A kill between
+    /// the log and the end of the record leaves it for ``recover(peek:consume:)``.
+    func receivedPeeked(_ bytes: [UInt8], consume: (UnsafeMutablePointer<UInt8>?) -> Void) {
+        guard phase == .running, let last = bytes.last else { return consume(nil) }
         bytesFromGuest += bytes.count
+        var mark: UnsafeMutablePointer<UInt8>?
         if let log {
-            if let commit, let position = log.position { commit.begin(count: bytes.count, position: position) }
+            if let commit, let position = log.position {
+                commit.begin(count: bytes.count, position: position, last: last)
+                mark = commit.mark
+            }
             log.append(bytes[...])
         }
-        consume()
+        consume(mark)
         commit?.end()
         fanOut(ByteBuffer(bytes: bytes), copy: bytes)
     }
 
-    /// After a daemon was killed between logging peeked bytes and consuming them: the bytes
-    /// that reached the log are consumed now (`consume` takes a count and says how many it
-    /// took), so they are logged once. Returns that count.
-    func recover(consume: (Int) -> Int) -> Int {
+    /// After a daemon was killed while a commit record was set: the bytes that reached the log
+    /// but not yet consumed (the record's mark tells) are consumed now, under the record again
+    /// (`peek` shows the socket's first bytes; `consume` takes a count and the mark and says how
+    /// many it took), so they are logged once. Returns that count.
+    func recover(peek: (Int) -> [UInt8], consume: (Int, UnsafeMutablePointer<UInt8>?) -> Int) -> Int {
         guard let commit, let pending = commit.pending, let path = configuration.log?.path else { return 0 }
         defer { commit.end() }
+        if pending.consumed == true {
+            logger.info("console log: the daemon was killed after logging and consuming output; nothing to redo",
+                        metadata: ["console": "\(console)", "bytes": "\(pending.count)"])
+            return 0
+        }
         let logged = min(pending.count, RotatingLog.bytesWritten(since: (pending.inode, pending.size), path: path) ?? 0)
         guard logged > 0 else { return 0 }
-        let taken = consume(logged)
+        // A record without a mark cannot say whether the consume happened: taken as not.
+        let head = peek(logged)
+        guard head.count == logged, let last = head.last else { return 0 }
+        commit.begin(count: logged, position: (pending.inode, pending.size), last: last)
+        let taken = consume(logged, commit.mark)
         logger.info("console log: bytes logged before a crash were not logged again",
                     metadata: ["console": "\(console)", "bytes": "\(taken)"])
         return taken

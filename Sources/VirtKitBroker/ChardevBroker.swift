@@ -153,7 +153,7 @@ public final class ChardevBroker: Sendable {
             guard isSocket else { return true }
             // What a killed daemon logged but left in the socket goes first, then reading.
             guard let reader = PeerSocketReader(socket: socket, core: core, eventLoop: eventLoop) else { return false }
-            _ = core.value.recover(consume: reader.consume)
+            _ = core.value.recover(peek: reader.peek, consume: { reader.consume($0, mark: $1) })
             core.value.socketReader = reader
             return true
         }.get()

@@ -42,16 +42,48 @@ final class PeerSocketReader: Sendable {
         close(descriptor)
     }
 
-    /// Consumes `count` bytes the peek said are there; how many it took.
-    func consume(_ count: Int) -> Int {
+    /// Consumes `count` bytes the peek said are there; how many it took. With a `mark`, the
+    /// last byte taken lands there, written by the same `recvmsg` that takes it (see
+    /// ``LogCommit``): a daemon killed as that call returns leaves the proof it happened.
+    func consume(_ count: Int, mark: UnsafeMutablePointer<UInt8>? = nil) -> Int {
         guard !cancelled.load(ordering: .relaxed) else { return 0 }
+        return Self.consume(from: descriptor, count: count, mark: mark)
+    }
+
+    /// ``consume(_:mark:)`` on `descriptor`.
+    static func consume(from descriptor: Int32, count: Int, mark: UnsafeMutablePointer<UInt8>?) -> Int {
+        guard count > 0 else { return 0 }
         var scratch = [UInt8](repeating: 0, count: min(count, Self.chunk))
         var taken = 0
         while taken < count {
-            let n = scratch.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, min(count - taken, $0.count), Int32(MSG_DONTWAIT)) }
+            let left = count - taken
+            let n = scratch.withUnsafeMutableBytes { buffer -> Int in
+                guard let base = buffer.baseAddress else { return -1 }
+                // The mark takes the last byte only in the call that reaches it.
+                let head = min(left, buffer.count)
+                guard let mark, head == left else { return recv(descriptor, base, head, Int32(MSG_DONTWAIT)) }
+                var parts = [iovec(iov_base: base, iov_len: left - 1), iovec(iov_base: mark, iov_len: 1)]
+                return parts.withUnsafeMutableBufferPointer { iov in
+                    var message = msghdr()
+                    message.msg_iov = iov.baseAddress
+                    message.msg_iovlen = 2
+                    return recvmsg(descriptor, &message, Int32(MSG_DONTWAIT))
+                }
+            }
             if n > 0 { taken += n } else if n < 0 && errno == EINTR { continue } else { break }
         }
         return taken
+    }
+
+    /// The first `count` bytes waiting in the socket, left there; fewer when fewer wait.
+    func peek(_ count: Int) -> [UInt8] {
+        guard !cancelled.load(ordering: .relaxed), count > 0 else { return [] }
+        var buffer = [UInt8](repeating: 0, count: count)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, count, Int32(MSG_PEEK | MSG_DONTWAIT)) }
+            if n < 0 && errno == EINTR { continue }
+            return Array(buffer.prefix(max(n, 0)))
+        }
     }
 
     /// On the event loop: peek, log, consume, until the socket is empty (or for a while), then
@@ -62,7 +94,7 @@ final class PeerSocketReader: Sendable {
         for _ in 0..<Self.readsPerTurn {
             let n = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, Int32(MSG_PEEK | MSG_DONTWAIT)) }
             if n > 0 {
-                core.receivedPeeked(Array(buffer[0..<n])) { _ = consume(n) }
+                core.receivedPeeked(Array(buffer[0..<n])) { mark in _ = consume(n, mark: mark) }
                 if cancelled.load(ordering: .relaxed) { return }
                 continue
             }

@@ -15,7 +15,10 @@ extension BrokerTests {
         /// A broker over a socket whose first bytes are `pending`, with a log that already holds
         /// `logged` and a commit record saying `pending.count` bytes were being logged after
         /// `logged` minus what of `pending` it holds. Returns the log after `more` went through.
-        static func recover(logBefore: String, logged: String, pending: String, more: String) async throws -> (String, Bool) {
+        /// `consumed`: the kill came as the consuming `recvmsg` returned, so `pending` is gone
+        /// from the socket and the record's mark holds its last byte.
+        static func recover(logBefore: String, logged: String, pending: String, more: String,
+                            consumed: Bool = false) async throws -> (String, Bool) {
             let directory = try makeTemporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let log = FilePath(directory + "/vm.log")
@@ -24,10 +27,12 @@ extension BrokerTests {
             var status = stat()
             stat(log.string, &status)
             let commit = try LogCommit.open(commitPath)
-            commit.begin(count: pending.utf8.count, position: (UInt64(status.st_ino), logBefore.utf8.count))
+            let last = pending.utf8.last ?? 0
+            commit.begin(count: pending.utf8.count, position: (UInt64(status.st_ino), logBefore.utf8.count), last: last)
+            if consumed { commit.mark.pointee = last }
             let (guestSide, brokerSide) = try GuestEnd.socketPair()
             let guest = GuestEnd(descriptor: guestSide)
-            try await guest.write(Array((pending + more).utf8))
+            try await guest.write(Array(((consumed ? "" : pending) + more).utf8))
             var configuration = ChardevBroker.Configuration(name: "vm", log: .init(path: log, maxSize: 0, maxBackups: 0))
             configuration.logCommitPath = commitPath
             let broker = try await ChardevBroker.start(peer: brokerSide, configuration: configuration)
@@ -48,6 +53,32 @@ extension BrokerTests {
             // The kill came in the middle of the write: "1\n" reached the log, "2\n" did not.
             let (log, _) = try await Self.recover(logBefore: "boot\n", logged: "1\n", pending: "1\n2\n", more: "3\n")
             #expect(log == "boot\n1\n2\n3\n")
+        }
+
+        @Test func bytesLoggedAndConsumedBeforeTheKillLeaveTheNextBytesAlone() async throws {
+            // The kill came as the consuming recvmsg returned: "1\n2\n" is logged and gone from
+            // the socket; "3\n" after it must not be taken for it.
+            let (log, cleared) = try await Self.recover(logBefore: "boot\n", logged: "1\n2\n", pending: "1\n2\n", more: "3\n",
+                                                        consumed: true)
+            #expect(log == "boot\n1\n2\n3\n")
+            #expect(cleared)
+        }
+
+        @Test func theConsumeWritesTheMarkWithTheLastByteItTakes() throws {
+            let directory = try makeTemporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let commit = try LogCommit.open(FilePath(directory + "/.c.commit"))
+            commit.begin(count: 3, position: (1, 0), last: UInt8(ascii: "c"))
+            #expect(commit.pending?.consumed == false)
+            var pair: [Int32] = [0, 0]
+            #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
+            defer { close(pair[0]) }
+            #expect(write(pair[0], "abcd", 4) == 4)
+            defer { close(pair[1]) }
+            #expect(PeerSocketReader.consume(from: pair[1], count: 3, mark: commit.mark) == 3)
+            #expect(commit.pending?.consumed == true)
+            var rest = [UInt8](repeating: 0, count: 4)
+            #expect(read(pair[1], &rest, 4) == 1 && rest[0] == UInt8(ascii: "d"))
         }
 
         @Test func bytesNotLoggedYetAreLogged() async throws {

@@ -62,19 +62,9 @@ struct ConsoleCrashTests {
             let lines = ConsoleBrokerTests.numberedLines(bytes: session)
             fromClient += lines.drop { $0 <= (fromClient.last ?? 0) }
         }
-        let clientWhole = fromClient == expected
         let logged = ConsoleBrokerTests.numberedLines(log: logPath)
-        let logWhole = logged == expected
-        // What holds every time: the holder keeps the output (without it, thousands of lines go
-        // per kill), and the log is in order.
-        #expect(logged.count >= 19_800, "log: \(logged.count) lines")
-        #expect(zip(logged, logged.dropFirst()).allSatisfy { $0 < $1 }, "the log is in order")
-        // Exactly once is the goal, but under CI load one fresh-clone run lost 30 lines at one
-        // kill (and the client saw repeats): known, open, not yet explained.
-        withKnownIssue("exactly-once across kills does not hold every time under load", isIntermittent: true) {
-            #expect(logWhole, "log: \(logged.count) lines, first difference at \(Self.firstDifference(logged, expected))")
-            #expect(clientWhole, "client: \(fromClient.count) lines, first difference at \(Self.firstDifference(fromClient, expected))")
-        }
+        #expect(logged == expected, "log: \(logged.count) lines, first difference at \(Self.firstDifference(logged, expected))")
+        #expect(fromClient == expected, "client: \(fromClient.count) lines, first difference at \(Self.firstDifference(fromClient, expected))")
 
         _ = try client.perform(.destroy, name)
         daemon.send(signal: SIGKILL)
