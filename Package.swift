@@ -36,6 +36,9 @@ let package = Package(
         ),
         // Pure leaf: libvirt domain XML <-> value types, defaults, validation. No sockets, no QEMU.
         .target(name: "VirtKitDomain", dependencies: ["CLibXML2", "VirtKitText", "VirtKitModel"]),
+        // Pure leaf: libvirt network XML <-> value types, validation, and what a network runs
+        // with (dnsmasq's configuration, the nftables ruleset). No sockets, no processes.
+        .target(name: "VirtKitNetwork", dependencies: ["VirtKitDomain"]),
         // Pure leaf: Domain -> QEMU argv plus the plan of fds to pre-open. No sockets, no QEMU.
         .target(name: "VirtKitQEMU", dependencies: ["VirtKitDomain"]),
         // Pure leaf: JSON values that keep their key order and exact integers, a strict parser
@@ -234,6 +237,7 @@ let package = Package(
         .testTarget(name: "VirtKitJSONTests", dependencies: ["VirtKitJSON"]),
         .testTarget(name: "VirtKitTextTests", dependencies: ["VirtKitText"]),
         .testTarget(name: "VirtKitDomainTests", dependencies: ["VirtKitDomain", "VirtKitTestSupport"]),
+        .testTarget(name: "VirtKitNetworkTests", dependencies: ["VirtKitNetwork", "VirtKitDomain"], exclude: ["Cases", "RoundTrip"]),
         .testTarget(name: "VirtKitQEMUTests", dependencies: ["VirtKitQEMU", "VirtKitDomain", "VirtKitTestSupport"]),
         .testTarget(name: "VirtKitCommandsTests", dependencies: ["VirtKitCommands", "VirtKitClient"]),
         .testTarget(name: "VirtKitXDRTests", dependencies: ["VirtKitXDR"]),

@@ -17,7 +17,7 @@ enum DomainDefaults {
         }
         if domain.devices.emulator == nil { domain.devices.emulator = "/usr/bin/qemu-system-x86_64" }
         for i in domain.devices.interfaces.indices where domain.devices.interfaces[i].mac == nil {
-            domain.devices.interfaces[i].mac = randomMAC()  // as libvirt: QEMU's OUI, random rest
+            domain.devices.interfaces[i].mac = MACAddress.random()  // as libvirt: QEMU's OUI, random rest
         }
         assignControllerIndexes(&domain.devices.controllers)
         addDefaultControllers(&domain)
@@ -26,15 +26,6 @@ enum DomainDefaults {
         try VirtioSerialAddressAssigner.assign(&domain)
         USBAddressAssigner.assign(&domain)
         try PCIAddressAssigner.assign(&domain)
-    }
-
-    static func randomMAC() -> String {
-        var rng = SystemRandomNumberGenerator()
-        let tail = (0..<3).map { _ -> String in
-            let b = UInt8.random(in: 0...255, using: &rng)
-            return String(b >> 4, radix: 16) + String(b & 0xF, radix: 16)
-        }
-        return "52:54:00:" + tail.joined(separator: ":")
     }
 
     /// libvirt's `virDomainControllerInsertPreAlloced`: a new controller goes after the last one

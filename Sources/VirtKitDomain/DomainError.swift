@@ -39,15 +39,15 @@ public struct DomainError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 
-    static func missingAttribute(_ attr: String, _ element: String) -> DomainError {
+    public static func missingAttribute(_ attr: String, _ element: String) -> DomainError {
         DomainError(.xmlError, "Missing required attribute '\(attr)' in element '\(element)'")
     }
 
-    static func invalidValue(_ attr: String, _ element: String, _ value: String) -> DomainError {
+    public static func invalidValue(_ attr: String, _ element: String, _ value: String) -> DomainError {
         DomainError(.xmlError, "Invalid value for attribute '\(attr)' in element '\(element)': '\(value)'.")
     }
 
-    static func invalidUnsigned(_ attr: String, _ element: String, _ value: String) -> DomainError {
+    public static func invalidUnsigned(_ attr: String, _ element: String, _ value: String) -> DomainError {
         DomainError(.xmlError,
                     "Invalid value for attribute '\(attr)' in element '\(element)': '\(value)'. Expected non-negative integer value")
     }

@@ -163,8 +163,8 @@ public enum DomainParser {
 
 
 /// UUIDs in libvirt's canonical form: lower-case 8-4-4-4-12.
-enum UUIDText {
-    static func normalise(_ text: String) -> String? {
+public enum UUIDText {
+    public static func normalise(_ text: String) -> String? {
         if let ascii = normaliseASCII(text) { return ascii }
         return normaliseUnicode(text)
     }
@@ -204,7 +204,7 @@ enum UUIDText {
             + String(chars[16..<20]) + "-" + String(chars[20..<32])
     }
 
-    static func random() -> String {
+    public static func random() -> String {
         var rng = SystemRandomNumberGenerator()
         var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) }
         bytes[6] = (bytes[6] & 0x0F) | 0x40

@@ -36,7 +36,7 @@ public enum DomainValidator {
     }
 
     /// Names become file and directory names: no '/', no control characters, not empty.
-    static func validateName(_ name: String) throws(DomainError) {
+    public static func validateName(_ name: String) throws(DomainError) {
         if name.isEmpty { throw DomainError(.xmlError, "missing name information") }
         if name.contains("/") {
             throw DomainError(.xmlError, "name \(name) cannot contain '/'")
