@@ -115,7 +115,7 @@ let package = Package(
         .target(
             name: "VirtKitRuntime",
             dependencies: [
-                "VirtKitDomain", "VirtKitQEMU", "VirtKitQMP", "VirtKitHost", "VirtKitModel", "VirtKitMonitor", "VirtKitBroker", "VirtKitGuestAgent", "VirtKitText",
+                "VirtKitDomain", "VirtKitNetwork", "VirtKitQEMU", "VirtKitQMP", "VirtKitHost", "VirtKitModel", "VirtKitMonitor", "VirtKitBroker", "VirtKitGuestAgent", "VirtKitText",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]

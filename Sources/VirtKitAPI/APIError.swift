@@ -18,6 +18,10 @@ public struct APIError: Error, Codable, Sendable, Equatable, CustomStringConvert
         case agentUnresponsive = "agent-unresponsive"
         /// libvirt's VIR_ERR_ARGUMENT_UNSUPPORTED.
         case argumentUnsupported = "argument-unsupported"
+        /// libvirt's VIR_ERR_NO_NETWORK.
+        case noNetwork = "no-network"
+        /// libvirt's VIR_ERR_NETWORK_EXIST.
+        case networkExists = "network-exists"
     }
 
     public var code: Code
@@ -34,8 +38,8 @@ public struct APIError: Error, Codable, Sendable, Equatable, CustomStringConvert
     /// The HTTP status the daemon answers with.
     public var httpStatus: Int {
         switch code {
-        case .noDomain: return 404
-        case .domainExists, .operationInvalid: return 409
+        case .noDomain, .noNetwork: return 404
+        case .domainExists, .networkExists, .operationInvalid: return 409
         case .xmlError, .configUnsupported, .invalidArgument, .argumentUnsupported: return 400
         case .agentUnresponsive: return 503
         case .operationTimeout: return 504

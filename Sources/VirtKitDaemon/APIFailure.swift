@@ -49,6 +49,8 @@ extension APIError {
         case .invalidArgument: .invalidArgument
         case .agentUnresponsive: .agentUnresponsive
         case .argumentUnsupported: .argumentUnsupported
+        case .noNetwork: .noNetwork
+        case .networkExists: .networkExists
         }
     }
 }

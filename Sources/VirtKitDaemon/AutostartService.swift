@@ -30,6 +30,9 @@ struct AutostartService: Service {
             logger.info("autostart: not the first start since the host booted (\(marker.string) exists); starting nothing")
             return
         }
+        // The networks first (as libvirt's network driver starts before its QEMU driver): the
+        // guests plug into them.
+        _ = await hypervisor.networks.startAutostarted()
         _ = await hypervisor.startMarkedDomains(settings)
     }
 }

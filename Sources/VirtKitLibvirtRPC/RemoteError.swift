@@ -28,6 +28,9 @@ public struct RemoteError: Error, Equatable, Sendable, CustomStringConvertible {
         public static let systemError: Int32 = 38
         public static let rpc: Int32 = 39
         public static let noDomain: Int32 = 42
+        /// VIR_ERR_NO_NETWORK.
+        public static let noNetwork: Int32 = 43
+
         public static let operationInvalid: Int32 = 55
         public static let configUnsupported: Int32 = 67
         public static let operationTimeout: Int32 = 68

@@ -19,6 +19,9 @@ extension RemoteError {
         case .invalidArgument: Number.invalidArg
         case .agentUnresponsive: Number.agentUnresponsive
         case .argumentUnsupported: Number.argumentUnsupported
+        case .noNetwork: Number.noNetwork
+        // As for domains: libvirt reports a clash on define as "operation failed".
+        case .networkExists: Number.operationFailed
         }
         self.init(code: number, domain: Source.qemu, message: error.message)
     }

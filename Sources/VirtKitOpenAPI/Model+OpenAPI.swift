@@ -44,6 +44,20 @@ extension Components.Schemas.DomainSummary {
     }
 }
 
+extension Components.Schemas.NetworkSummary {
+    package init(_ summary: NetworkSummary) {
+        self.init(name: summary.name, uuid: summary.uuid, active: summary.active, persistent: summary.persistent,
+                  autostart: summary.autostart, bridge: summary.bridge)
+    }
+}
+
+extension Components.Schemas.NetworkLease {
+    package init(_ lease: NetworkLease) {
+        self.init(expiryTime: lease.expiryTime, mac: lease.mac, _type: lease.type == "ipv6" ? .ipv6 : .ipv4, address: lease.address,
+                  prefix: lease.prefix, hostname: lease.hostname, clientID: lease.clientID, interface: lease.interface)
+    }
+}
+
 extension Components.Schemas.DomainInfo {
     package init(_ info: DomainInfo) {
         self.init(

@@ -157,6 +157,8 @@ extension Hypervisor {
             }
         }
         loadAutostartMarks()
+        // The networks first: a guest re-attached below is plugged into one.
+        await networks.load()
         let unfinished = await settleInterruptedStarts()
         for file in Self.list(layout.statusDirectory) where file.hasSuffix(".json") {
             guard let status = GuestStatus.read(from: layout.statusDirectory.appending(file)) else { continue }

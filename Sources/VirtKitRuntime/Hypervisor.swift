@@ -43,6 +43,8 @@ public actor Hypervisor {
     /// `--socket-group`: the group guest sockets (and the API socket) are shared with, 0660.
     let socketGroup: gid_t?
     var records: [String: Record] = [:]
+    /// The virtual networks guests' `<interface type='network'>` plug into.
+    public nonisolated let networks: Networks
     var nextID = 1
     /// The streams of ``events()``.
     var eventSubscribers: [UUID: AsyncStream<DomainEvent>.Continuation] = [:]
@@ -56,6 +58,7 @@ public actor Hypervisor {
         self.logger = logger
         self.accelerators = accelerators
         self.monitorSettings = monitorSettings
+        networks = Networks(layout: layout, logger: logger)
         qemuProbe = QEMUCapabilitiesProbe(cachePath: layout.stateDirectory.appending("qemu-capabilities.json"), logger: logger)
     }
 

@@ -28,6 +28,10 @@ public struct RuntimeError: Error, Sendable, Equatable, CustomStringConvertible 
         case agentUnresponsive
         /// VIR_ERR_ARGUMENT_UNSUPPORTED.
         case argumentUnsupported
+        /// VIR_ERR_NO_NETWORK.
+        case noNetwork
+        /// VIR_ERR_NETWORK_EXIST: a network of that name or uuid is defined (or active) already.
+        case networkExists
     }
 
     public var code: Code

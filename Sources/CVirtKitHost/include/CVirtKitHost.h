@@ -3,3 +3,4 @@
 #include "vk_sockdiag.h"
 #include "vk_fdholder.h"
 #include "vk_epoll.h"
+#include "vk_netdev.h"
