@@ -14,7 +14,7 @@
 # Guest contract: prints `VIRTKIT-GUEST-READY` on ttyS0 when up, then a root shell on ttyS0;
 # virtio port org.example.echo answers each line L with "ECHO:" + upper-case(L);
 # qemu-ga serves org.qemu.guest_agent.0; ACPI power button and guest-shutdown power off;
-# eth0 (virtio-net) gets 10.0.2.15/24 via 10.0.2.2.
+# every NIC asks DHCP (user-mode networking: 10.0.2.15/24 via 10.0.2.2; eth0 falls back to it).
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
 export LC_ALL=C

@@ -140,14 +140,49 @@ enum DevicesParser {
     }
 
     private static func parseInterface(_ element: XMLElement) throws(DomainError) -> NetworkInterface {
-        guard element.attribute("type") == "user" else {
+        let type = element.attribute("type") ?? ""
+        guard ["user", "network", "bridge"].contains(type) else {
             throw DomainError(.configUnsupported,
-                              "interface type '\(element.attribute("type") ?? "")' is not supported by VirtKit (user)")
+                              "interface type '\(type)' is not supported by VirtKit (user, network, bridge)")
         }
         var nic = NetworkInterface()
-        nic.mac = element.child("mac")?.attribute("address")?.lowercased()
+        nic.type = type
+        let source = element.child("source")
+        switch type {
+        case "network":
+            guard let network = source?.attribute("network") else {
+                throw DomainError(.xmlError, "No <source> 'network' attribute specified with <interface type='network'/>")
+            }
+            nic.sourceNetwork = network
+        case "bridge":
+            guard let bridge = source?.attribute("bridge") else {
+                throw DomainError(.xmlError, "No <source> 'bridge' attribute specified with <interface type='bridge'/>")
+            }
+            nic.sourceBridge = try interfaceName(bridge)
+        default:
+            break
+        }
+        // libvirt keeps generated tap names (vnetN) out of a definition: the kernel picks again.
+        if let dev = element.child("target")?.attribute("dev"), nic.usesTap, !dev.hasPrefix("vnet") {
+            nic.targetDev = try interfaceName(dev)
+        }
+        if let mac = element.child("mac")?.attribute("address") {
+            guard let bytes = MACAddress.parse(mac) else { throw DomainError(.xmlError, "unable to parse mac address '\(mac)'") }
+            guard !MACAddress.isMulticast(bytes) else {
+                throw DomainError(.xmlError, "expected unicast mac address, found multicast '\(mac)'")
+            }
+            nic.mac = MACAddress.format(bytes)
+        }
         nic.model = element.child("model")?.attribute("type")
         if let address = element.child("address") { nic.address = try AddressParser.parse(address) }
         return nic
+    }
+
+    /// A host link name as the kernel takes it: 1-15 bytes of letters, digits, '-', '_', '.'.
+    static func interfaceName(_ name: String) throws(DomainError) -> String {
+        let fine = !name.isEmpty && name.utf8.count <= 15 && name != "." && name != ".."
+            && name.utf8.allSatisfy { b in (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x5F || b == 0x2E }
+        guard fine else { throw DomainError(.xmlError, "invalid network interface name '\(name)'") }
+        return name
     }
 }

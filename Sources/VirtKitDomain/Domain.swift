@@ -132,13 +132,23 @@ public struct Controller: Sendable {
     }
 }
 
-/// `<interface type='user'>`.
+/// `<interface type='user|network|bridge'>`.
 public struct NetworkInterface: Sendable {
     public var type: String = "user"
     public var mac: String?
     public var model: String?
     public var address: DeviceAddress?
+    /// `<source network>`: the virtual network of a `network` interface.
+    public var sourceNetwork: String?
+    /// `<source bridge>`: the host bridge of a `bridge` interface; for a running `network`
+    /// interface, the network's bridge (libvirt writes both then).
+    public var sourceBridge: String?
+    /// `<target dev>`: the tap's name (given, or the one the kernel chose for a running guest).
+    public var targetDev: String?
     public init() {}
+
+    /// Whether QEMU's side is a tap virtkitd makes and plugs into a bridge.
+    public var usesTap: Bool { type == "network" || type == "bridge" }
 }
 
 /// `<input type bus>`.

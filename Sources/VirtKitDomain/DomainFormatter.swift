@@ -74,6 +74,10 @@ public enum DomainFormatter {
         for nic in devices.interfaces {
             w.element("interface", [("type", nic.type)]) { w in
                 if let mac = nic.mac { w.empty("mac", [("address", mac)]) }
+                if nic.sourceNetwork != nil || nic.sourceBridge != nil {
+                    w.empty("source", [("network", nic.sourceNetwork), ("bridge", nic.sourceBridge)])
+                }
+                if let dev = nic.targetDev { w.empty("target", [("dev", dev)]) }
                 if let model = nic.model { w.empty("model", [("type", model)]) }
                 if let address = nic.address { AddressFormatter.write(address, into: &w) }
             }

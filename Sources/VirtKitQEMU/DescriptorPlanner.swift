@@ -48,6 +48,16 @@ struct DescriptorPlanner {
         if entry.source != nil || entry.log != nil { byAlias[alias] = entry }
     }
 
+    /// The tap descriptors, by interface index.
+    private(set) var taps: [Int: PlannedDescriptor] = [:]
+
+    /// One tap for each interface that has one (libvirt's `tapfd-netN`).
+    mutating func planTaps(_ interfaces: [NetworkInterface]) {
+        for (i, nic) in interfaces.enumerated() where nic.usesTap {
+            taps[i] = add(.tap(interface: i), label: "tapfd-net\(i)", fdset: false)
+        }
+    }
+
     mutating func planMonitor(path: String) {
         monitor = add(.listeningUnixSocket(path: path), label: "monitor-source", fdset: false)
     }

@@ -114,14 +114,27 @@ enum DeviceArguments {
         return Int(last.value) - 97
     }
 
-    /// User-mode networking, as a real start runs it; `guestForwards` (``ChardevFrontend/guestForwardRule(address:port:chardevID:)``
-    /// entries) go on the first NIC's netdev.
-    static func interfaces(_ domain: Domain, guestForwards: [String] = []) -> [String] {
+    /// The NICs and their netdevs: user-mode networking, or a tap virtkitd made, passed as the
+    /// descriptor number `taps` gives (libvirt's `{"type":"tap","fd":"N"}`; vhost-net is not
+    /// passed, which libvirt does only for KVM). `guestForwards`
+    /// (``ChardevFrontend/guestForwardRule(address:port:chardevID:)`` entries) go on the first
+    /// user-mode NIC's netdev.
+    static func interfaces(_ domain: Domain, guestForwards: [String] = [], taps: [Int: Int32]?) throws(QEMUCommandLineError) -> [String] {
         var args: [String] = []
+        var forwards = guestForwards
         for (i, nic) in domain.devices.interfaces.enumerated() {
             var netdev = JSONObject()
-            netdev.add("type", "user")
-            if i == 0 && !guestForwards.isEmpty { netdev.addRaw("guestfwd", "[" + guestForwards.joined(separator: ",") + "]") }
+            if nic.usesTap {
+                guard let fd = taps?[i] else {
+                    throw QEMUCommandLineError("interface type '\(nic.type)' has no command line before a start: its tap is made then")
+                }
+                netdev.add("type", "tap")
+                netdev.add("fd", String(fd))
+            } else {
+                netdev.add("type", "user")
+                if !forwards.isEmpty { netdev.addRaw("guestfwd", "[" + forwards.joined(separator: ",") + "]") }
+                forwards = []
+            }
             netdev.add("id", "hostnet\(i)")
             var device = JSONObject()
             device.add("driver", nic.model == "virtio" ? "virtio-net-pci" : (nic.model ?? "rtl8139"))

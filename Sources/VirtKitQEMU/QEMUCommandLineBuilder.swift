@@ -32,6 +32,7 @@ public struct QEMUCommandLineBuilder: Sendable {
             var p = DescriptorPlanner(firstFD: firstFD)
             for entry in aliased { p.plan(alias: entry.alias, chardev: entry.chardev, unixPath: entry.unixPath) }
             p.planMonitor(path: monitorPath)
+            p.planTaps(devices.interfaces)
             planner = p
         }
 
@@ -86,14 +87,14 @@ public struct QEMUCommandLineBuilder: Sendable {
         // warns that it has no peer and the guest can never reach it. A real start puts the
         // forwards on the first NIC's netdev instead, where the guest's TCP goes.
         var guestForwards: [String] = []
-        if case .start = mode, !devices.interfaces.isEmpty {
+        if case .start = mode, devices.interfaces.contains(where: { !$0.usesTap }) {
             for entry in aliased {
                 guard case .guestfwd(let address, let port) = entry.chardev.target else { continue }
                 guestForwards.append(ChardevFrontend.guestForwardRule(address: address, port: port,
                                                                       chardevID: Self.chardevID(entry.alias)))
             }
         }
-        argv += DeviceArguments.interfaces(domain, guestForwards: guestForwards)
+        argv += try DeviceArguments.interfaces(domain, guestForwards: guestForwards, taps: planner?.taps.mapValues(\.number))
         for entry in aliased {
             let backend = ChardevBackend(unixPath: entry.unixPath, descriptors: planner?.byAlias[entry.alias], paths: paths)
             let id = Self.chardevID(entry.alias)

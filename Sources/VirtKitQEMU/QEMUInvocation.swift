@@ -22,6 +22,9 @@ public struct PlannedDescriptor: Sendable, Equatable {
         case listeningUnixSocket(path: String)
         /// A file opened for writing, created if missing, appended to or truncated.
         case writableFile(path: String, append: Bool)
+        /// The tap of the domain's interface number `interface`, made and plugged into its
+        /// bridge by the runtime.
+        case tap(interface: Int)
     }
 
     /// The descriptor number QEMU sees.

@@ -39,6 +39,14 @@ public struct GuestStatus: Codable, Sendable, Equatable {
     public var monitorTCPDisabledReason: String?
     /// The chardevs virtkitd is QEMU's peer on (its console broker), re-attached after a restart.
     public var brokered: [BrokeredChardev]?
+    /// The taps of the interfaces that have one, by alias (`net0`).
+    public var taps: [String: Tap]?
+
+    /// A tap virtkitd made for an interface and the bridge it plugged it into.
+    public struct Tap: Codable, Sendable, Equatable {
+        public var name: String
+        public var bridge: String
+    }
 
     public struct MonitorPorts: Codable, Sendable, Equatable {
         public var monitor: Int

@@ -28,7 +28,8 @@ extension Hypervisor {
         setLifecycle(name, .starting)
         let accelerator = record.domain.virtType == .kvm ? await accelerators.kvmAccelerator() : .tcg
         do {
-            let guest = try await launcher.launch(domain: record.domain, id: id, paused: paused, accelerator: accelerator,
+            let domain = try await pluggedIntoNetworks(record.domain)
+            let guest = try await launcher.launch(domain: domain, id: id, paused: paused, accelerator: accelerator,
                                                   monitorPlan: plan, began: began, onExit: exitHandler(name: name, id: id))
             setLifecycle(name, .running(guest))
             publish(.started, summary(name))
@@ -42,6 +43,17 @@ extension Hypervisor {
                                                  "ms": "\((ContinuousClock.now - began) / .milliseconds(1))"])
         logger.debug("start answered", metadata: ["domain": "\(name)", "epoch-us": "\(Self.epochMicroseconds())"])
         return summary(name)
+    }
+
+    /// `domain` with each `network` interface's bridge filled in from its network, which must
+    /// be active (libvirt: "network 'default' is not active").
+    func pluggedIntoNetworks(_ domain: Domain) async throws(RuntimeError) -> Domain {
+        var domain = domain
+        for i in domain.devices.interfaces.indices {
+            guard let name = domain.devices.interfaces[i].sourceNetwork else { continue }
+            domain.devices.interfaces[i].sourceBridge = try await networks.bridge(for: name)
+        }
+        return domain
     }
 
     /// `virsh shutdown`: ACPI power button (or the guest agent), then the rest of the stop

@@ -8,6 +8,11 @@ import VirtKitQEMU
 enum LiveXML {
     static func format(_ domain: Domain, status: GuestStatus, paths: QEMUPaths) -> String {
         var live = domain
+        for i in live.devices.interfaces.indices {
+            guard let tap = status.taps?["net\(i)"] else { continue }
+            live.devices.interfaces[i].targetDev = tap.name
+            live.devices.interfaces[i].sourceBridge = tap.bridge
+        }
         for i in live.devices.channels.indices {
             let channel = live.devices.channels[i]
             guard case .virtioChannel(let name, _) = channel.target else { continue }

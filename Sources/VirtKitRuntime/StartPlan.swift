@@ -68,6 +68,7 @@ struct StartPlan {
         switch purpose {
         case .listeningUnixSocket(let path): return "listening UNIX socket " + path
         case .writableFile(let path, let append): return (append ? "file (append) " : "file ") + path
+        case .tap(let interface): return "tap of interface \(interface)"
         }
     }
 }

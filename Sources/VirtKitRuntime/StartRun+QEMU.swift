@@ -153,6 +153,7 @@ extension StartRun {
             descriptors: plan.descriptorRecords, ptys: ptys, channels: [:], paused: machine.paused, stopping: nil,
             startedAt: Date())
         status.brokered = brokered
+        if !taps.isEmpty { status.taps = taps }
         monitorResult = await resources.monitor?.value
         if case .success(let server) = monitorResult {
             status.monitorPorts = server.tcpPorts.map { GuestStatus.MonitorPorts(monitor: $0.monitor, command: $0.command) }

@@ -8,6 +8,7 @@ import VirtKitModel
 import VirtKitMonitor
 import VirtKitQEMU
 import VirtKitQMP
+import VirtKitText
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -53,6 +54,8 @@ struct StartRun {
     var intent: StartIntent
     /// Files QEMU writes from their start (not appending): emptied right before the spawn.
     var truncateAtSpawn: [FileDescriptor] = []
+    /// The taps made for the interfaces, by alias (`net0`).
+    var taps: [String: GuestStatus.Tap] = [:]
 
     init(launcher: GuestLauncher, plan: StartPlan, paused: Bool, monitorPlan: MonitorServer.TCPPlan,
          began: ContinuousClock.Instant, onExit: @escaping @Sendable (DomainStateReason) async -> Void) {
@@ -181,7 +184,43 @@ struct StartRun {
             let fd = try SafeOpen.forWriting(FilePath(path), append: append)
             resources.qemuDescriptors.append((fd, planned))
             if !append { truncateAtSpawn.append(fd) }
+        case .tap(let index):
+            let nic = plan.runDomain.devices.interfaces[index]
+            let (fd, tap) = try Self.plugTap(nic, domain: plan.domain.name)
+            // Not persistent: the tap goes when QEMU's descriptor (and ours, closed after the
+            // spawn or on failure) is closed.
+            resources.qemuDescriptors.append((fd, planned))
+            taps["net\(index)"] = tap
         }
+    }
+
+    /// A tap for `nic`, with libvirt's MAC (the guest's with its first byte 0xFE, so the bridge
+    /// never takes the guest's address) and the bridge's MTU, plugged into the bridge and up.
+    static func plugTap(_ nic: NetworkInterface, domain: String) throws -> (FileDescriptor, GuestStatus.Tap) {
+        guard let bridge = nic.sourceBridge else {
+            throw RuntimeError(.internalError, "internal error: interface of domain '\(domain)' has no bridge to plug into")
+        }
+        guard NetworkLink.exists(bridge) else {
+            throw RuntimeError(.operationFailed, "operation failed: bridge '\(bridge)' of domain '\(domain)' does not exist")
+        }
+        // IFF_VNET_HDR for the models QEMU offloads through it (libvirt's qemuInterfaceIsVnetCompatModel).
+        let vnetHeader = ["virtio", "e1000e", "vmxnet3"].contains(nic.model ?? "")
+        let (fd, name) = try NetworkLink.openTap(nic.targetDev ?? "vnet%d", vnetHeader: vnetHeader)
+        do {
+            if var mac = nic.mac.flatMap(MACAddress.parse) {
+                mac[0] = mac[0] == 0xFE ? 0xFA : 0xFE
+                try NetworkLink.setMAC(name, mac)
+            }
+            if let mtu = AtomicFile.read(FilePath("/sys/class/net/\(bridge)/mtu")).flatMap({ Int(String(decoding: $0, as: UTF8.self).trimmingBlanks) }) {
+                try NetworkLink.setMTU(name, mtu)
+            }
+            try NetworkLink.attach(name, to: bridge)
+            try NetworkLink.setUp(name, true)
+        } catch {
+            try? fd.close()
+            throw error
+        }
+        return (fd, GuestStatus.Tap(name: name, bridge: bridge))
     }
 
     /// The domain log, with libvirt's header (the command line); QEMU's stdout and stderr go on
