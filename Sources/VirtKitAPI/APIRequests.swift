@@ -12,6 +12,8 @@ public enum APIPath {
     public static func autostart(_ name: String) -> String { domain(name) + "/autostart" }
     public static func monitor(_ name: String) -> String { domain(name) + "/monitor" }
     public static let version = "/v1/version"
+    public static let networks = "/v1/networks"
+    public static func network(_ name: String) -> String { networks + "/" + escape(name) }
     public static func chardevs(_ name: String) -> String { domain(name) + "/chardevs" }
     public static func agent(_ name: String) -> String { domain(name) + "/agent" }
     public static func devices(_ name: String, attach: Bool) -> String { domain(name) + (attach ? "/devices/attach" : "/devices/detach") }

@@ -108,6 +108,45 @@ public struct DaemonClient: Sendable {
     // MARK: The exchange
 
     /// Sends one request; a 2xx answer, or the daemon's error thrown.
+    // MARK: Networks
+
+    /// `GET /v1/networks`.
+    public func networks() throws(APIError) -> [NetworkSummary] { try call("GET", APIPath.networks) }
+
+    /// `POST /v1/networks`: defines the network `xml` describes.
+    public func defineNetwork(xml: String) throws(APIError) -> NetworkSummary {
+        try decode(try exchange("POST", APIPath.networks, body: Array(xml.utf8), contentType: "application/xml"))
+    }
+
+    /// `GET /v1/networks/{name}`.
+    public func networkInfo(_ name: String) throws(APIError) -> NetworkSummary { try call("GET", APIPath.network(name)) }
+
+    /// `DELETE /v1/networks/{name}`.
+    public func undefineNetwork(_ name: String) throws(APIError) {
+        _ = try exchange("DELETE", APIPath.network(name))
+    }
+
+    /// `POST /v1/networks/{name}/start` or `/destroy`.
+    public func networkAction(_ name: String, start: Bool) throws(APIError) -> NetworkSummary {
+        try call("POST", APIPath.network(name) + (start ? "/start" : "/destroy"))
+    }
+
+    /// `GET /v1/networks/{name}/xml[?inactive=true]`.
+    public func networkXML(_ name: String, inactive: Bool) throws(APIError) -> String {
+        let answer = try exchange("GET", APIPath.network(name) + "/xml" + (inactive ? "?inactive=true" : ""))
+        return String(decoding: answer.body, as: UTF8.self)
+    }
+
+    /// `POST /v1/networks/{name}/autostart`.
+    public func setNetworkAutostart(_ name: String, enabled: Bool) throws(APIError) -> NetworkSummary {
+        try call("POST", APIPath.network(name) + "/autostart", body: Array((enabled ? #"{"enabled":true}"# : #"{"enabled":false}"#).utf8))
+    }
+
+    /// `GET /v1/networks/{name}/leases[?mac=MAC]`.
+    public func networkLeases(_ name: String, mac: String?) throws(APIError) -> [NetworkLease] {
+        try call("GET", APIPath.network(name) + "/leases" + (mac.map { "?mac=" + APIPath.escape($0) } ?? ""))
+    }
+
     func exchange(_ method: String, _ path: String, body: [UInt8]? = nil,
                   contentType: String = "application/json") throws(APIError) -> DaemonConnection.Answer {
         switch try connection.send(method: method, path: path, body: body, contentType: contentType) {

@@ -11,15 +11,45 @@ public enum VerbOutput {
 
     /// `list`'s table, as virsh lays it out.
     public static func domainTable(_ domains: [DomainSummary]) -> String {
-        let rows = domains.map { [$0.id.map(String.init) ?? "-", $0.name, $0.state.rawValue] }
-        let idWidth = max(2, rows.map { $0[0].count }.max() ?? 0)
-        let nameWidth = max(4, rows.map { $0[1].count }.max() ?? 0)
-        let stateWidth = max(5, rows.map { $0[2].count }.max() ?? 0)
-        func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(0, n - s.count)) }
-        var out = " " + pad("Id", idWidth) + "   " + pad("Name", nameWidth) + "   State\n"
-        // virsh's rule (vsh-table): the rule is two longer than the widest line.
-        out += String(repeating: "-", count: 1 + idWidth + 3 + nameWidth + 3 + stateWidth + 2) + "\n"
-        for row in rows { out += " " + pad(row[0], idWidth) + "   " + pad(row[1], nameWidth) + "   " + row[2] + "\n" }
-        return out + "\n"
+        table(["Id", "Name", "State"], domains.map { [$0.id.map(String.init) ?? "-", $0.name, $0.state.rawValue] })
+    }
+
+    /// `net-list`'s table.
+    public static func networkTable(_ networks: [NetworkSummary]) -> String {
+        table(["Name", "State", "Autostart", "Persistent"], networks.map {
+            [$0.name, $0.active ? "active" : "inactive", $0.autostart ? "yes" : "no", $0.persistent ? "yes" : "no"]
+        })
+    }
+
+    /// `net-info`'s lines.
+    public static func networkInfo(_ network: NetworkSummary) -> String {
+        var lines = [("Name:", network.name), ("UUID:", network.uuid), ("Active:", network.active ? "yes" : "no"),
+                     ("Persistent:", network.persistent ? "yes" : "no"), ("Autostart:", network.autostart ? "yes" : "no")]
+        if let bridge = network.bridge { lines.append(("Bridge:", bridge)) }
+        return lines.map { pad($0.0, 15) + " " + $0.1 + "\n" }.joined()
+    }
+
+    /// `net-dhcp-leases`'s table; `time` writes an expiry time (virsh: local time,
+    /// `%Y-%m-%d %H:%M:%S`).
+    public static func leaseTable(_ leases: [NetworkLease], time: (Int64) -> String) -> String {
+        table(["Expiry Time", "MAC address", "Protocol", "IP address", "Hostname", "Client ID or DUID"], leases.map {
+            [time($0.expiryTime), $0.mac, $0.type, "\($0.address)/\($0.prefix)", $0.hostname ?? "-", $0.clientID ?? "-"]
+        })
+    }
+
+    /// A table as virsh's vsh-table writes it: each cell after a space, padded to its column's
+    /// width plus two (the last cell not padded), a rule as long as the widths plus three each,
+    /// and an empty line after the rows.
+    public static func table(_ header: [String], _ rows: [[String]]) -> String {
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            cells.indices.map { " " + (($0 == cells.count - 1) ? cells[$0] : pad(cells[$0], widths[$0] + 2)) }.joined() + "\n"
+        }
+        return line(header) + String(repeating: "-", count: widths.reduce(0) { $0 + $1 + 3 }) + "\n"
+            + rows.map(line).joined() + "\n"
+    }
+
+    static func pad(_ text: String, _ width: Int) -> String {
+        text + String(repeating: " ", count: max(0, width - text.count))
     }
 }

@@ -19,7 +19,7 @@ public struct VirtKitCommand: AsyncParsableCommand {
             Console.self, Channel.self, Log.self, QEMUAgentCommand.self, GuestAgentVerb.self,
             AttachDevice.self, DetachDevice.self,
             DomXMLToNative.self, DomXMLNormalize.self, Validate.self,
-        ]
+        ] + NetworkVerbs.all
     )
 
     public init() {}

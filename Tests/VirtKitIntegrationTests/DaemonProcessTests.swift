@@ -24,14 +24,17 @@ struct DaemonProcessTests {
     }
 
     /// Starts a virtkitd on the harness's layout and waits until it answers.
+    /// `netns`: the daemon runs in that network namespace (`ip netns exec`, which execs it: the
+    /// identity is the daemon's).
     static func startDaemon(_ harness: GuestHarness, configDirectory: String? = nil,
-                            options: [String] = []) async throws -> (ProcessIdentity, DaemonClient) {
+                            options: [String] = [], netns: String? = nil) async throws -> (ProcessIdentity, DaemonClient) {
         let log = try FileDescriptor.open(harness.root.appending("virtkitd.out"), .writeOnly,
                                           options: [.create, .append], permissions: .ownerReadWrite)
         defer { try? log.close() }
+        let daemon = try binary("virtkitd")
         let pid = try ProcessSpawner.spawn(
-            executable: FilePath(try binary("virtkitd")),
-            arguments: ["virtkitd", "--run-dir", harness.layout.runDirectory.string,
+            executable: FilePath(netns == nil ? daemon : "/usr/sbin/ip"),
+            arguments: (netns.map { ["ip", "netns", "exec", $0, daemon] } ?? ["virtkitd"]) + ["--run-dir", harness.layout.runDirectory.string,
                         "--state-dir", harness.layout.stateDirectory.string,
                         "--log-dir", harness.layout.logDirectory.string, "--log-level", "info",
                         "--config-dir", configDirectory ?? harness.root.appending("no-etc").string] + options,
