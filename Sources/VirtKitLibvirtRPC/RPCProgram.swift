@@ -57,6 +57,20 @@ public enum RemoteProcedure: Int32, Sendable, CaseIterable {
     case connectNumOfDomains = 51
     case connectGetHostname = 59
     case connectSupportsFeature = 60
+    case connectListDefinedNetworks = 36
+    case connectListNetworks = 38
+    case networkCreate = 39
+    case networkDefineXML = 41
+    case networkDestroy = 42
+    case networkGetXMLDesc = 43
+    case networkGetAutostart = 44
+    case networkGetBridgeName = 45
+    case networkLookupByName = 46
+    case networkLookupByUUID = 47
+    case networkSetAutostart = 48
+    case networkUndefine = 49
+    case connectNumOfDefinedNetworks = 50
+    case connectNumOfNetworks = 52
     case authList = 66
     case nodeGetSecurityModel = 122
     case connectIsSecure = 149
@@ -71,20 +85,25 @@ public enum RemoteProcedure: Int32, Sendable, CaseIterable {
     case domainGetVcpusFlags = 200
     case domainOpenConsole = 201
     case domainIsUpdated = 202
+    case networkIsActive = 152
+    case networkIsPersistent = 153
     case domainGetState = 212
     case domainUndefineFlags = 231
     case domainDestroyFlags = 234
     case domainReset = 245
     case domainShutdownFlags = 258
     case connectListAllDomains = 273
+    case connectListAllNetworks = 283
     case domainOpenChannel = 296
     case connectDomainEventCallbackRegisterAny = 316
     case connectDomainEventCallbackDeregisterAny = 317
     case connectGetDomainCapabilities = 342
+    case networkGetDHCPLeases = 341
     case domainDefineXMLFlags = 350
     case connectRegisterCloseCallback = 360
     case connectUnregisterCloseCallback = 361
     case domainGetMessages = 426
+    case networkDefineXMLFlags = 432
 
     /// Whether it only reads what the daemon holds (no QEMU, no disk, no waiting): such calls are
     /// answered in the connection's own task, without a task of their own.
@@ -96,7 +115,10 @@ public enum RemoteProcedure: Int32, Sendable, CaseIterable {
              .domainLookupByName, .domainLookupByUUID, .domainGetInfo, .domainGetState, .domainGetXMLDesc,
              .domainGetAutostart, .domainIsActive, .domainIsPersistent, .domainIsUpdated, .domainGetOSType,
              .domainGetMaxMemory, .domainGetVcpusFlags, .domainHasManagedSaveImage, .domainSnapshotNum,
-             .domainGetMessages, .connectRegisterCloseCallback, .connectUnregisterCloseCallback:
+             .domainGetMessages, .connectRegisterCloseCallback, .connectUnregisterCloseCallback,
+             .connectListAllNetworks, .connectListNetworks, .connectListDefinedNetworks, .connectNumOfNetworks,
+             .connectNumOfDefinedNetworks, .networkLookupByName, .networkLookupByUUID, .networkGetXMLDesc,
+             .networkGetAutostart, .networkGetBridgeName, .networkIsActive, .networkIsPersistent, .networkGetDHCPLeases:
             true
         default:
             false

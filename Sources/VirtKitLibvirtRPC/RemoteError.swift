@@ -44,6 +44,8 @@ public struct RemoteError: Error, Equatable, Sendable, CustomStringConvertible {
         public static let rpc: Int32 = 7
         public static let qemu: Int32 = 10
         public static let remote: Int32 = 13
+        /// VIR_FROM_NETWORK: the network driver.
+        public static let network: Int32 = 19
         /// VIR_FROM_DOMAIN: the domain configuration code (conf/).
         public static let domainConfig: Int32 = 20
     }

@@ -47,6 +47,7 @@ struct LibvirtDispatcher: Sendable {
         if let bytes = try await connectCall(procedure, &args) { return bytes }
         if let bytes = try await queryCall(procedure, &args) { return bytes }
         if let bytes = try await lifecycleCall(procedure, &args) { return bytes }
+        if let bytes = try await networkCall(procedure, &args) { return bytes }
         throw RemoteError.unknownProcedure(procedure.rawValue)
     }
 

@@ -16,6 +16,7 @@ struct APIFailureTests {
         (.domainExists, 409, "domain-exists"), (.internalError, 500, "internal-error"),
         (.systemError, 500, "system-error"), (.invalidArgument, 400, "invalid-arg"),
         (.agentUnresponsive, 503, "agent-unresponsive"), (.argumentUnsupported, 400, "argument-unsupported"),
+        (.noNetwork, 404, "no-network"), (.networkExists, 409, "network-exists"),
     ]
 
     @Test func everyCodeHasAStatusAndItsLibvirtName() async throws {

@@ -141,6 +141,43 @@ struct NetworkTests {
         #expect(harness.leftovers().isEmpty, "left: \(harness.leftovers())")
     }
 
+    @Test("virsh's network verbs through libvirt's protocol: define, list, info, autostart, start, dumpxml, leases, destroy, undefine")
+    func virshNetworkVerbs() async throws {
+        let harness = try GuestHarness()
+        defer { harness.cleanUp() }
+        let namespace = try await NetworkNamespace()
+        defer { namespace.remove() }
+        let (daemon, _) = try await DaemonProcessTests.startDaemon(harness, netns: namespace.name)
+        defer { daemon.send(signal: SIGKILL) }
+        let file = harness.root.appending("default.xml").string
+        try AtomicFile.write(Self.defaultNetwork, to: FilePath(file))
+        func virsh(_ arguments: String...) async throws -> String {
+            let (status, out, err) = try await LibvirtProtocolTests.virsh(harness, arguments)
+            #expect(status == 0, "virsh \(arguments.joined(separator: " ")): \(out)\(err)")
+            return out
+        }
+        #expect(try await virsh("net-define", file) == "Network default defined from \(file)\n\n")
+        #expect(try await virsh("net-list", "--all") == """
+             Name      State      Autostart   Persistent
+            ----------------------------------------------
+             default   inactive   no          yes
+
+
+            """)
+        #expect(try await virsh("net-autostart", "default") == "Network default marked as autostarted\n\n")
+        #expect(try await virsh("net-start", "default") == "Network default started\n\n")
+        let info = try await virsh("net-info", "default")
+        #expect(info.contains("Name:           default\n") && info.contains("Active:         yes\n")
+                && info.contains("Autostart:      yes\n") && info.contains("Bridge:         virbr0\n"), "\(info)")
+        #expect(try await virsh("net-dumpxml", "default").contains("<bridge name='virbr0' stp='on' delay='0'/>"))
+        #expect(try await virsh("net-dhcp-leases", "default").hasPrefix(" Expiry Time   MAC address   Protocol   IP address"))
+        #expect(try await virsh("net-destroy", "default") == "Network default destroyed\n\n")
+        #expect(try await namespace.links() == ["lo"])
+        #expect(try await virsh("net-undefine", "default") == "Network default has been undefined\n\n")
+        let (status, _, err) = try await LibvirtProtocolTests.virsh(harness, ["net-info", "default"])
+        #expect(status != 0 && err.contains("Network not found: no network with matching name 'default'"), "\(err)")
+    }
+
     static func waitForLeases(_ client: DaemonClient, count: Int) async throws -> [NetworkLease] {
         let deadline = ContinuousClock.now + .seconds(90)
         while ContinuousClock.now < deadline {
