@@ -6,7 +6,7 @@ import VirtKitAPI
 
 /// The client against a fake daemon: a UNIX socket that records each request and answers it with
 /// canned bytes, so the client's side of the wire is checked without virtkitd.
-@Suite("DaemonClient against a fake daemon", .timeLimit(.minutes(1)))
+@Suite("DaemonClient against a fake daemon", .timeLimit(.minutes(3)))
 struct DaemonClientTests {
     @Test func defineTakesTheNameFromContentLocation() throws {
         let answer = "HTTP/1.1 201 Created\r\nContent-Location: /v1/domains/a%20b\r\nContent-Length: 2\r\n\r\n{}"

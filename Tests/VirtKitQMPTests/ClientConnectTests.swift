@@ -7,7 +7,7 @@ import Glibc
 #endif
 
 /// Connecting, greeting and negotiation against the fake server.
-@Suite("QMP.Client connecting", .timeLimit(.minutes(1)))
+@Suite("QMP.Client connecting", .timeLimit(.minutes(3)))
 struct ClientConnectTests {
     @Test func greetsNegotiatesAndIsReady() async throws {
         try await FakeQMPServer.with { server in

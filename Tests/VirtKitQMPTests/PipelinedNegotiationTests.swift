@@ -3,7 +3,7 @@ import Testing
 
 /// Pipelined negotiation (what a start uses): ready once `qmp_capabilities` is sent, commands
 /// queued behind it, a refused negotiation failing them.
-@Suite("QMP pipelined negotiation", .timeLimit(.minutes(1)))
+@Suite("QMP pipelined negotiation", .timeLimit(.minutes(3)))
 struct PipelinedNegotiationTests {
     typealias Machine = QMPStateMachine<String>
 
