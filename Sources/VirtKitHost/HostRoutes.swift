@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemPackage
 
 /// The host's IPv4 routes, from /proc/net/route, for libvirt's check that a new network does not
 /// take a subnet the host already routes (`networkCheckRouteCollision`).
@@ -8,7 +6,8 @@ public enum HostRoutes {
     /// The interface with a route to exactly the network `network` (4 bytes) of `prefix` bits,
     /// or nil.
     public static func interface(routing network: [UInt8], prefix: Int) -> String? {
-        guard network.count == 4, let text = read("/proc/net/route") else { return nil }
+        guard network.count == 4, let bytes = AtomicFile.read("/proc/net/route") else { return nil }
+        let text = String(decoding: bytes, as: UTF8.self)
         let mask: UInt32 = prefix == 0 ? 0 : UInt32.max << UInt32(32 - prefix)
         let wanted = (UInt32(network[0]) << 24 | UInt32(network[1]) << 16 | UInt32(network[2]) << 8 | UInt32(network[3])) & mask
         for line in text.split(separator: "\n").dropFirst() {
@@ -21,19 +20,5 @@ public enum HostRoutes {
             if dest == wanted && m == mask && mask != 0 { return String(fields[0]) }
         }
         return nil
-    }
-
-    static func read(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = Glibc.read(fd, &chunk, chunk.count)
-            if n <= 0 { break }
-            bytes += chunk[0..<n]
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

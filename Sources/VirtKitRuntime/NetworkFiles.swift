@@ -47,6 +47,9 @@ struct NetworkStatus: Codable, Sendable, Equatable {
     var dnsmasq: ProcessIdentity?
     /// The network was defined only while running (`net-create`).
     var transient: Bool
+    /// False while the start is under way: a daemon that finds such a status undoes what it
+    /// records (nil in a status written before the field existed: complete).
+    var complete: Bool?
 
     func write(to path: FilePath) throws(HostError) {
         let encoder = JSONEncoder()

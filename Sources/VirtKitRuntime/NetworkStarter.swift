@@ -18,13 +18,17 @@ struct NetworkStarter: Sendable {
     static let nft = FilePath("/usr/sbin/nft")
     static let dnsmasq = FilePath("/usr/sbin/dnsmasq")
 
-    /// Starts `network` (its bridge named); the status to keep.
-    func start(_ network: Network, transient: Bool) async throws(RuntimeError) -> NetworkStatus {
+    /// Starts `network` (its bridge named); the status to keep. `record` is given the status
+    /// after each thing made (the bridge, the table, dnsmasq), so that a daemon killed in the
+    /// middle leaves a record of exactly what to undo.
+    func start(_ network: Network, transient: Bool,
+               record: @Sendable (NetworkStatus) -> Void = { _ in }) async throws(RuntimeError) -> NetworkStatus {
         guard let bridge = network.bridge?.name else {
             throw RuntimeError(.internalError, "internal error: network '\(network.name)' has no bridge name")
         }
-        var status = NetworkStatus(xml: NetworkFormatter.format(network), bridge: bridge, ownsBridge: network.ownsBridge,
-                                   table: nil, dnsmasq: nil, transient: transient)
+        // `ownsBridge` is set once the bridge is made: an undo never removes a link it did not make.
+        var status = NetworkStatus(xml: NetworkFormatter.format(network), bridge: bridge, ownsBridge: false,
+                                   table: nil, dnsmasq: nil, transient: transient, complete: false)
         guard network.ownsBridge else {
             guard NetworkLink.exists(bridge) else {
                 throw RuntimeError(.operationFailed, "operation failed: bridge '\(bridge)' of network '\(network.name)' does not exist on the host")
@@ -33,7 +37,7 @@ struct NetworkStarter: Sendable {
         }
         try checkCollisions(network, bridge: bridge)
         do {
-            try await bringUp(network, bridge: bridge, status: &status)
+            try await bringUp(network, bridge: bridge, status: &status, record: record)
         } catch {
             await stop(status, name: network.name)
             throw error
@@ -54,10 +58,13 @@ struct NetworkStarter: Sendable {
         }
     }
 
-    private func bringUp(_ network: Network, bridge: String, status: inout NetworkStatus) async throws(RuntimeError) {
+    private func bringUp(_ network: Network, bridge: String, status: inout NetworkStatus,
+                         record: @Sendable (NetworkStatus) -> Void) async throws(RuntimeError) {
         let mac = network.mac.flatMap(MACAddress.parse) ?? []
+        try host { () throws(HostError) in try NetworkLink.createBridge(bridge, mac: mac, mtu: network.mtu) }
+        status.ownsBridge = true
+        record(status)
         try host { () throws(HostError) in
-            try NetworkLink.createBridge(bridge, mac: mac, mtu: network.mtu)
             // The delay first: the kernel refuses a short one while STP runs.
             try NetworkLink.writeKnob("/sys/class/net/\(bridge)/bridge/forward_delay", String((network.bridge?.delay ?? 0) * 100))
             try NetworkLink.writeKnob("/sys/class/net/\(bridge)/bridge/stp_state", network.bridge?.stp == false ? "0" : "1")
@@ -72,6 +79,7 @@ struct NetworkStarter: Sendable {
             let table = NetworkRuleset.tableName(bridge: bridge)
             try await applyRules(script, table: table, network: network.name)
             status.table = table
+            record(status)
         }
         try host { () throws(HostError) in
             for ip in network.ips { try NetworkLink.addAddress(bridge, bytes: ip.address.bytes, prefix: ip.prefix) }
@@ -85,6 +93,7 @@ struct NetworkStarter: Sendable {
         }
         if network.needsDnsmasq {
             status.dnsmasq = try await DnsmasqProcess(files: files, logger: logger).start(network, bridge: bridge)
+            record(status)
         }
     }
 
@@ -113,6 +122,11 @@ struct NetworkStarter: Sendable {
     /// logged): dnsmasq, the table, the bridge, the files.
     func stop(_ status: NetworkStatus, name: String) async {
         if let dnsmasq = status.dnsmasq { await DnsmasqProcess.stop(dnsmasq) }
+        // A daemon killed between dnsmasq's start and its record: found by its configuration.
+        let conf = "--conf-file=" + files.dnsmasqDirectory(name).appending("dnsmasq.conf").string
+        for orphan in ProcessIdentity.running(executable: NetworkStarter.dnsmasq.string) where orphan.arguments.contains(conf) {
+            await DnsmasqProcess.stop(orphan)
+        }
         if let table = status.table {
             let outcome = try? await ToolRunner.run(Self.nft, ["nft", "delete", "table", "inet", table])
             if outcome?.status != 0 {

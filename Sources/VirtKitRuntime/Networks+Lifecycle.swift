@@ -92,7 +92,18 @@ extension Networks {
             throw RuntimeError(.operationInvalid, "Requested operation is not valid: network is already active")
         }
         try AtomicFile.makeDirectory(files.run, or: "cannot create the network run directory")
-        let status = try await starter.start(record.network, transient: !record.persistent)
+        let path = files.status(name)
+        var status: NetworkStatus
+        do {
+            let logger = logger
+            status = try await starter.start(record.network, transient: !record.persistent) { progress in
+                do { try progress.write(to: path) } catch { logger.error("network \(name): cannot record the start: \(error)") }
+            }
+        } catch {
+            unlink(path.string)
+            throw error
+        }
+        status.complete = true
         do {
             try status.write(to: files.status(name))
         } catch {

@@ -54,6 +54,12 @@ public actor Networks {
 
     private func reattach(_ name: String, status: NetworkStatus, live: Network) async {
         let starter = starter
+        guard status.complete != false else {
+            logger.warning("network \(name): a daemon was killed while starting it; what it made is removed")
+            await starter.stop(status, name: name)
+            unlink(files.status(name).string)
+            return
+        }
         guard NetworkLink.exists(status.bridge), records[name] != nil || status.transient else {
             logger.error("network \(name): its bridge \(status.bridge) is gone; cleaned up and left inactive")
             await starter.stop(status, name: name)
@@ -66,6 +72,7 @@ public actor Networks {
             await starter.stop(status, name: name)
             do {
                 status = try await starter.start(live, transient: status.transient)
+                status.complete = true
             } catch {
                 logger.error("network \(name): cannot start it again: \(error)")
                 unlink(files.status(name).string)
