@@ -108,6 +108,12 @@ public struct DaemonClient: Sendable {
     // MARK: The exchange
 
     /// Sends one request; a 2xx answer, or the daemon's error thrown.
+    /// `POST /v1/domains/{name}/interfaces/{interface}/link`.
+    public func setLink(_ name: String, interface: String, up: Bool) throws(APIError) -> DomainSummary {
+        try call("POST", APIPath.domain(name) + "/interfaces/" + APIPath.escape(interface) + "/link",
+                 body: Array((up ? #"{"state":"up"}"# : #"{"state":"down"}"#).utf8))
+    }
+
     // MARK: Networks
 
     /// `GET /v1/networks`.

@@ -37,6 +37,29 @@ public enum VerbOutput {
         })
     }
 
+    /// `domiflist`'s table: one row an interface (its tap, or `-` while shut off).
+    public static func interfaceTable(_ rows: [(interface: String?, type: String, source: String?, model: String?, mac: String?)]) -> String {
+        table(["Interface", "Type", "Source", "Model", "MAC"], rows.map {
+            [$0.interface ?? "-", $0.type, $0.source ?? "-", $0.model ?? "-", $0.mac ?? "-"]
+        })
+    }
+
+    /// `domifaddr`'s lines, as virsh prints them with printf (not a vsh table): each interface's
+    /// addresses, the name and MAC on its first line only (`-` after, unless `full`).
+    public static func interfaceAddresses(_ interfaces: [(name: String, mac: String, leases: [NetworkLease])], full: Bool) -> String {
+        func pad(_ text: String, _ width: Int) -> String { Self.pad(text, width) }
+        var out = " " + pad("Name", 10) + " " + pad("MAC address", 20) + " " + pad("Protocol", 8) + "     Address\n"
+        out += String(repeating: "-", count: 79) + "\n"
+        for interface in interfaces {
+            for (index, lease) in interface.leases.enumerated() {
+                let first = index == 0 || full
+                let address = pad(lease.type, 12) + " " + lease.address + "/" + String(lease.prefix)
+                out += " " + pad(first ? interface.name : "-", 10) + " " + pad(first ? interface.mac : "-", 17) + "    " + address + "\n"
+            }
+        }
+        return out + "\n"
+    }
+
     /// A table as virsh's vsh-table writes it: each cell after a space, padded to its column's
     /// width plus two (the last cell not padded), a rule as long as the widths plus three each,
     /// and an empty line after the rows.

@@ -17,7 +17,7 @@ public struct VirtKitCommand: AsyncParsableCommand {
             Suspend.self, Resume.self, Autostart.self, DumpXML.self, DomState.self, DomInfo.self,
             Monitor.self, QEMUMonitorCommand.self, MonitorPorts.self,
             Console.self, Channel.self, Log.self, QEMUAgentCommand.self, GuestAgentVerb.self,
-            AttachDevice.self, DetachDevice.self,
+            AttachDevice.self, DetachDevice.self, DomIfList.self, DomIfAddr.self, DomIfSetLink.self,
             DomXMLToNative.self, DomXMLNormalize.self, Validate.self,
         ] + NetworkVerbs.all
     )

@@ -48,4 +48,10 @@ extension APIHandlers {
         let leases = try await networks.leases(input.path.name, mac: input.query.mac)
         return .ok(.init(body: .json(leases.map(Components.Schemas.NetworkLease.init))))
     }
+
+    func setInterfaceLink(_ input: Operations.setInterfaceLink.Input) async throws -> Operations.setInterfaceLink.Output {
+        guard case .json(let request) = input.body else { throw APIError(.invalidArgument, "missing request body") }
+        let summary = try await hypervisor.setLink(name: input.path.name, interface: input.path.interface, up: request.state == .up)
+        return .ok(.init(body: .json(.init(summary))))
+    }
 }

@@ -162,8 +162,11 @@ enum DevicesParser {
         default:
             break
         }
-        // libvirt keeps generated tap names (vnetN) out of a definition: the kernel picks again.
-        if let dev = element.child("target")?.attribute("dev"), nic.usesTap, !dev.hasPrefix("vnet") {
+        if let state = element.child("link")?.attribute("state") {
+            guard state == "up" || state == "down" else { throw DomainError.invalidValue("state", "link", state) }
+            nic.linkDown = state == "down"
+        }
+        if let dev = element.child("target")?.attribute("dev"), nic.usesTap {
             nic.targetDev = try interfaceName(dev)
         }
         if let mac = element.child("mac")?.attribute("address") {

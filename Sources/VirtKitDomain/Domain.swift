@@ -145,6 +145,9 @@ public struct NetworkInterface: Sendable {
     public var sourceBridge: String?
     /// `<target dev>`: the tap's name (given, or the one the kernel chose for a running guest).
     public var targetDev: String?
+    /// `<link state='down'/>` of a running domain's NIC (`domif-setlink`); a definition's NICs
+    /// start up.
+    public var linkDown = false
     public init() {}
 
     /// Whether QEMU's side is a tap virtkitd makes and plugs into a bridge.

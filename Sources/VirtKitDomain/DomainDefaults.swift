@@ -16,6 +16,10 @@ enum DomainDefaults {
             domain.cpu = Domain.CPU(mode: "custom", match: "exact", check: "none", model: "qemu64", fallback: "forbid")
         }
         if domain.devices.emulator == nil { domain.devices.emulator = "/usr/bin/qemu-system-x86_64" }
+        // libvirt keeps generated tap names (vnetN) out of a definition: the kernel picks again.
+        for i in domain.devices.interfaces.indices where domain.devices.interfaces[i].targetDev?.hasPrefix("vnet") == true {
+            domain.devices.interfaces[i].targetDev = nil
+        }
         for i in domain.devices.interfaces.indices where domain.devices.interfaces[i].mac == nil {
             domain.devices.interfaces[i].mac = MACAddress.random()  // as libvirt: QEMU's OUI, random rest
         }

@@ -79,6 +79,7 @@ public enum DomainFormatter {
                 }
                 if let dev = nic.targetDev { w.empty("target", [("dev", dev)]) }
                 if let model = nic.model { w.empty("model", [("type", model)]) }
+                if nic.linkDown { w.empty("link", [("state", "down")]) }
                 if let address = nic.address { AddressFormatter.write(address, into: &w) }
             }
         }

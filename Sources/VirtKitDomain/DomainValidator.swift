@@ -8,6 +8,7 @@ public enum DomainValidator {
         }
         _ = try domain.virtkitMonitor
         _ = try domain.virtkitAutostart
+        try validateLinks(domain)
         for timer in domain.clockTimers { try timer.validate(domain) }
         let devices = domain.devices
         for chardev in [devices.serials, devices.parallels, devices.channels].joined() {
@@ -32,6 +33,15 @@ public enum DomainValidator {
             if let alias = chardev.alias, !aliases.insert(alias).inserted {
                 throw DomainError(.xmlError, "non unique alias detected: \(alias)")
             }
+        }
+    }
+
+    /// A NIC starts with its link up: VirtKit sets a link down on a running domain only
+    /// (`domif-setlink`), so a definition saying otherwise is refused rather than ignored.
+    static func validateLinks(_ domain: Domain) throws(DomainError) {
+        if domain.devices.interfaces.contains(where: \.linkDown) {
+            throw DomainError(.configUnsupported,
+                              "<link state='down'/> in a definition is not supported by VirtKit: set it on the running domain (domif-setlink)")
         }
     }
 

@@ -41,6 +41,8 @@ public struct GuestStatus: Codable, Sendable, Equatable {
     public var brokered: [BrokeredChardev]?
     /// The taps of the interfaces that have one, by alias (`net0`).
     public var taps: [String: Tap]?
+    /// The NICs whose link `domif-setlink` set down, by alias.
+    public var linksDown: [String]?
 
     /// A tap virtkitd made for an interface and the bridge it plugged it into.
     public struct Tap: Codable, Sendable, Equatable {

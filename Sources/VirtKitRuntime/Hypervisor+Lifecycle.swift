@@ -113,6 +113,12 @@ extension Hypervisor {
         return summary(name)
     }
 
+    /// `domif-setlink`.
+    public func setLink(name: String, interface: String, up: Bool) async throws(RuntimeError) -> DomainSummary {
+        try await running(name).setLink(interface, up: up)
+        return summary(name)
+    }
+
     public func resume(name: String) async throws(RuntimeError) -> DomainSummary {
         try await running(name).resume()
         return summary(name)

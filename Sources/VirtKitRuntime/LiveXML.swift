@@ -9,6 +9,7 @@ enum LiveXML {
     static func format(_ domain: Domain, status: GuestStatus, paths: QEMUPaths) -> String {
         var live = domain
         for i in live.devices.interfaces.indices {
+            live.devices.interfaces[i].linkDown = status.linksDown?.contains("net\(i)") == true
             guard let tap = status.taps?["net\(i)"] else { continue }
             live.devices.interfaces[i].targetDev = tap.name
             live.devices.interfaces[i].sourceBridge = tap.bridge

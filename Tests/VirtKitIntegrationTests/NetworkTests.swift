@@ -68,6 +68,27 @@ struct NetworkTests {
         (status, out, err) = try await DaemonProcessTests.cli(harness, ["net-dhcp-leases", "default"])
         #expect(status == 0 && out.contains(" MAC address ") && out.contains("\(peer)/24") && out.contains(" ipv4 "), "\(out)\(err)")
 
+        // net-a's own lease: the one whose MAC its definition has.
+        let macA = try #require(client.xml("net-a", inactive: true).split(separator: "'").first { $0.hasPrefix("52:54:00:") })
+        let lease = try #require(leases.first { $0.mac == macA })
+        (status, out, err) = try await DaemonProcessTests.cli(harness, ["domiflist", "net-a"])
+        #expect(status == 0 && out.hasPrefix(" Interface   Type      Source    Model    MAC\n")
+                && out.contains(" vnet") && out.contains("   network   default   virtio   \(lease.mac)\n"), "\(out)\(err)")
+        (status, out, err) = try await DaemonProcessTests.cli(harness, ["domifaddr", "net-a"])
+        #expect(status == 0 && out.contains(" Name       MAC address          Protocol     Address\n")
+                && out.contains("\(lease.mac)    ipv4         \(lease.address)/24\n"), "\(out)\(err)")
+
+        // The link down and up again, as the guest sees it.
+        let tap = try #require(try client.xml("net-a", inactive: false).split(separator: "'").first { $0.hasPrefix("vnet") }.map(String.init))
+        (status, out, err) = try await DaemonProcessTests.cli(harness, ["domif-setlink", "net-a", tap, "down"])
+        #expect(status == 0 && out == "Device updated successfully\n\n", "\(out)\(err)")
+        #expect(try client.xml("net-a", inactive: false).contains("<link state='down'/>"))
+        try await Self.expect(serials[0], "echo CARRIER-$(cat /sys/class/net/eth0/carrier)-SEEN", "CARRIER-0-SEEN")
+        (status, out, err) = try await DaemonProcessTests.cli(harness, ["domif-setlink", "net-a", lease.mac, "up"])
+        #expect(status == 0, "\(out)\(err)")
+        #expect(!(try client.xml("net-a", inactive: false).contains("<link state='down'/>")))
+        try await Self.expect(serials[0], "echo CARRIER-$(cat /sys/class/net/eth0/carrier)-SEEN", "CARRIER-1-SEEN")
+
         // kill -9: the network, its dnsmasq and the guests' traffic go on; the next daemon
         // re-attaches.
         daemon.send(signal: SIGKILL)
@@ -100,8 +121,19 @@ struct NetworkTests {
         try await namespace.run(["ip", "-n", namespace.name, "link", "add", "vkbr0", "type", "bridge"])
         try await namespace.run(["ip", "-n", namespace.name, "addr", "add", "10.99.0.1/24", "dev", "vkbr0"])
         try await namespace.run(["ip", "-n", namespace.name, "link", "set", "vkbr0", "up"])
+        // What a daemon killed in the middle of a network's start left: its bridge and table,
+        // recorded as an incomplete start. The next daemon removes them.
+        try await namespace.run(["ip", "-n", namespace.name, "link", "add", "vkhalf", "type", "bridge"])
+        try await namespace.exec(["nft", "add", "table", "inet", "virtkit_vkhalf"])
+        let half = #"{"bridge":"vkhalf","complete":false,"ownsBridge":true,"table":"virtkit_vkhalf","transient":true,"#
+            + #""xml":"<network><name>half</name><bridge name='vkhalf'/></network>"}"#
+        try AtomicFile.makeDirectory(harness.layout.runDirectory.appending("networks"))
+        try AtomicFile.write(half, to: harness.layout.runDirectory.appending("networks/half.json"))
         let (daemon, client) = try await DaemonProcessTests.startDaemon(harness, netns: namespace.name)
         defer { daemon.send(signal: SIGKILL) }
+        #expect(try await namespace.links().sorted() == ["lo", "vkbr0"], "the half-made bridge is gone")
+        #expect(try await namespace.ruleset().trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
+        #expect(try client.networks().isEmpty)
 
         let nic = "<interface type='bridge'><source bridge='vkbr0'/><target dev='vkguest0'/><model type='virtio'/></interface>"
         _ = try client.define(xml: harness.domainXML(name: "bridged", extraDevices: nic))

@@ -64,6 +64,10 @@ import VirtKitDomain
          "XML error: invalid network interface name 'much-too-long-name'"),
         ("<interface type='user'><mac address='01:00:00:00:00:01'/></interface>",
          "XML error: expected unicast mac address, found multicast '01:00:00:00:00:01'"),
+        ("<interface type='user'><link state='down'/></interface>",
+         "unsupported configuration: <link state='down'/> in a definition is not supported by VirtKit: set it on the running domain (domif-setlink)"),
+        ("<interface type='user'><link state='sideways'/></interface>",
+         "XML error: Invalid value for attribute 'state' in element 'link': 'sideways'."),
         ("<interface type='direct'><source dev='eth0'/></interface>",
          "unsupported configuration: interface type 'direct' is not supported by VirtKit (user, network, bridge)"),
     ]
