@@ -78,10 +78,20 @@ struct GuestForwardTests {
         try await Self.waitForShell(serial)
 
         // virtkitd listens at the domain's path (QEMU listens on a private socket it connects to).
+        // The broker attaches the client on its own loop after connect() returns; what the guest
+        // sends before that goes to no client (as with QEMU alone, which drops what arrives
+        // while nothing is connected): wait until the client is attached. Under a loaded CI run
+        // the guest's line once arrived first and the test waited for it in vain.
         let host = try SocketReader(connectingTo: path)
+        let attachDeadline = ContinuousClock.now + .seconds(30)
+        while try await hypervisor.chardevs(name: "fwdunix").first(where: { $0.path == path })?.clients ?? 0 < 1,
+              ContinuousClock.now < attachDeadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         try serial.send("(echo ping-from-guest-$((6*7)); sleep 120) | nc 10.0.2.1 4601\n")
-        try #require(await host.waitFor("ping-from-guest-42\n", timeout: 60),
-                "host got: \(host.text); serial: \(serial.text)")
+        let arrived = await host.waitFor("ping-from-guest-42\n", timeout: 60)
+        let fromGuest = try await hypervisor.chardevs(name: "fwdunix").first { $0.path == path }.map { "\($0.bytesFromGuest) bytes from the guest, \($0.clients) clients" }
+        try #require(arrived, "host got: \(host.text); virtkitd: \(fromGuest ?? "-"); serial: \(serial.text)")
         let reply = "host-reply-\(UInt32.random(in: 0...UInt32.max))"
         try host.send(reply + "\n")
         #expect(await serial.waitFor(reply, timeout: 60), "the reply reaches nc in the guest; serial: \(serial.text)")
