@@ -248,7 +248,9 @@ struct DaemonProcessTests {
         try client.start("midstop", paused: true)
         let clock = ContinuousClock()
         let begin = clock.now
-        _ = try client.shutdown("midstop", ShutdownRequest(mode: .acpi, timeoutSeconds: 2, wait: false))
+        // A deadline longer than a daemon's restart under a loaded CI run (more than 2 s seen, and
+        // then the new daemon had already finished the ladder when it was first asked).
+        _ = try client.shutdown("midstop", ShutdownRequest(mode: .acpi, timeoutSeconds: 10, wait: false))
         daemon.send(signal: SIGKILL)
         _ = await ProcessExitWatcher.waitForExit(daemon)
         #expect(GuestHarness.processes(mentioning: uuid).count == 1, "QEMU outlives the daemon")
@@ -260,7 +262,7 @@ struct DaemonProcessTests {
             state = try client.state("midstop")
         }
         #expect(state.state == .shutoff && state.reason == .shutdown, "\(state)")
-        #expect(clock.now - begin >= .seconds(2), "the deadline was kept")
+        #expect(clock.now - begin >= .seconds(10), "the deadline was kept")
         #expect(GuestHarness.processes(mentioning: uuid).isEmpty)
         #expect(harness.leftovers().isEmpty, "left: \(harness.leftovers())")
     }
