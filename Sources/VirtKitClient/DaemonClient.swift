@@ -119,9 +119,10 @@ public struct DaemonClient: Sendable {
     /// `GET /v1/networks`.
     public func networks() throws(APIError) -> [NetworkSummary] { try call("GET", APIPath.networks) }
 
-    /// `POST /v1/networks`: defines the network `xml` describes.
-    public func defineNetwork(xml: String) throws(APIError) -> NetworkSummary {
-        try decode(try exchange("POST", APIPath.networks, body: Array(xml.utf8), contentType: "application/xml"))
+    /// `POST /v1/networks`: defines the network `xml` describes; with `start`, creates it
+    /// transient and starts it (`net-create`).
+    public func defineNetwork(xml: String, start: Bool = false) throws(APIError) -> NetworkSummary {
+        try decode(try exchange("POST", APIPath.networks + (start ? "?start=true" : ""), body: Array(xml.utf8), contentType: "application/xml"))
     }
 
     /// `GET /v1/networks/{name}`.

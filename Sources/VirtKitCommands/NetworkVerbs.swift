@@ -8,7 +8,7 @@ import Glibc
 /// virsh's network verbs over virtkitd's `/v1/networks` API.
 struct NetworkVerbs {
     static let all: [any ParsableCommand.Type] = [
-        NetDefine.self, NetUndefine.self, NetStart.self, NetDestroy.self, NetList.self, NetInfo.self,
+        NetDefine.self, NetCreate.self, NetUndefine.self, NetStart.self, NetDestroy.self, NetList.self, NetInfo.self,
         NetDumpXML.self, NetAutostart.self, NetDHCPLeases.self,
     ]
 }
@@ -24,6 +24,20 @@ struct NetDefine: AsyncParsableCommand {
             let xml = try DomainFileReader.read(file)
             let network = try await connection.client().defineNetwork(xml: xml)
             print("Network \(network.name) defined from \(file)\n")
+        }
+    }
+}
+
+/// `virtkit net-create FILE`.
+struct NetCreate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "net-create", abstract: "Create and start a transient network from an XML file.")
+    @OptionGroup var connection: ConnectionOptions
+    @Argument(help: "The network XML file ('-' for standard input).") var file: String
+
+    func run() async throws {
+        try await runVerb {
+            let network = try await connection.client().defineNetwork(xml: try DomainFileReader.read(file), start: true)
+            print("Network \(network.name) created from \(file)\n")
         }
     }
 }

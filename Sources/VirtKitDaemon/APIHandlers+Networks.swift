@@ -13,7 +13,9 @@ extension APIHandlers {
 
     func defineNetwork(_ input: Operations.defineNetwork.Input) async throws -> Operations.defineNetwork.Output {
         guard case .xml(let body) = input.body else { throw APIError(.invalidArgument, "missing request body") }
-        return .ok(.init(body: .json(.init(try await networks.define(xml: try await Self.text(body))))))
+        let xml = try await Self.text(body)
+        let summary = Self.flag(input.query.start) ? try await networks.create(xml: xml) : try await networks.define(xml: xml)
+        return .ok(.init(body: .json(.init(summary))))
     }
 
     func getNetworkInfo(_ input: Operations.getNetworkInfo.Input) async throws -> Operations.getNetworkInfo.Output {

@@ -60,6 +60,7 @@ public enum RemoteProcedure: Int32, Sendable, CaseIterable {
     case connectListDefinedNetworks = 36
     case connectListNetworks = 38
     case networkCreate = 39
+    case networkCreateXML = 40
     case networkDefineXML = 41
     case networkDestroy = 42
     case networkGetXMLDesc = 43
@@ -104,6 +105,7 @@ public enum RemoteProcedure: Int32, Sendable, CaseIterable {
     case connectUnregisterCloseCallback = 361
     case domainGetMessages = 426
     case networkDefineXMLFlags = 432
+    case networkCreateXMLFlags = 437
 
     /// Whether it only reads what the daemon holds (no QEMU, no disk, no waiting): such calls are
     /// answered in the connection's own task, without a task of their own.

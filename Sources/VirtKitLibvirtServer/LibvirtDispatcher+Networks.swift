@@ -38,6 +38,14 @@ extension LibvirtDispatcher {
                 throw Self.noNetwork("no network with matching uuid '\(RemoteDomain.uuidString(uuid))'")
             }
             return Self.reply { Self.wire(summary).encode(to: &$0) }
+        case .networkCreateXML, .networkCreateXMLFlags:
+            let xml = try args.readRemoteString(what: "network XML")
+            if procedure == .networkCreateXMLFlags {
+                // VIR_NETWORK_CREATE_VALIDATE: VirtKit always validates.
+                try RemoteError.checkFlags(try args.read(UInt32.self), allowed: 1, "virNetworkCreateXMLFlags")
+            }
+            let summary = try await networks.create(xml: xml)
+            return Self.reply { Self.wire(summary).encode(to: &$0) }
         case .networkDefineXML, .networkDefineXMLFlags:
             let xml = try args.readRemoteString(what: "network XML")
             if procedure == .networkDefineXMLFlags {

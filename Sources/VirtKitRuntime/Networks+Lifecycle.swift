@@ -29,6 +29,25 @@ extension Networks {
         return summary(network.name, record)
     }
 
+    /// `net-create`: a transient network, started at once; gone when destroyed. A name or uuid
+    /// a network has already is refused (libvirt: "network 'X' already exists").
+    public func create(xml: String) async throws(RuntimeError) -> NetworkSummary {
+        var network = try parse(xml)
+        if records[network.name] != nil {
+            throw RuntimeError(.networkExists, "operation failed: network '\(network.name)' already exists")
+        }
+        try checkClash(network)
+        if network.uuid == nil { network.uuid = UUIDText.random() }
+        fillDefaults(&network)
+        records[network.name] = Record(network: network, persistent: false, status: nil, autostart: false)
+        do {
+            return try await start(network.name)
+        } catch {
+            records[network.name] = nil
+            throw error
+        }
+    }
+
     func parse(_ xml: String) throws(RuntimeError) -> Network {
         do {
             return try NetworkParser.parse(xml)

@@ -208,6 +208,13 @@ struct NetworkTests {
         #expect(try await virsh("net-undefine", "default") == "Network default has been undefined\n\n")
         let (status, _, err) = try await LibvirtProtocolTests.virsh(harness, ["net-info", "default"])
         #expect(status != 0 && err.contains("Network not found: no network with matching name 'default'"), "\(err)")
+        // net-create: transient, running at once, gone when destroyed.
+        #expect(try await virsh("net-create", file) == "Network default created from \(file)\n\n")
+        #expect(try await virsh("net-list", "--all").contains(" default   active   no          no\n"))
+        #expect(try await namespace.links().contains("virbr0"))
+        #expect(try await virsh("net-destroy", "default") == "Network default destroyed\n\n")
+        #expect(try await virsh("net-list", "--all").contains("default") == false)
+        #expect(try await namespace.links() == ["lo"])
     }
 
     static func waitForLeases(_ client: DaemonClient, count: Int) async throws -> [NetworkLease] {
