@@ -69,7 +69,10 @@ final class FakeQMPServer: Sendable {
 
     /// Connects a client and plays the greeting and negotiation on the server side.
     func connectClient(capabilities: [String] = ["oob"]) async throws -> (QMP.Client, FakeQMPPeer) {
-        async let client = QMP.Client.connect(unixPath: path, timeout: .seconds(5))
+        // Generous: these tests are about the protocol, and under a full CI run (TCG guests on
+        // both cores) the greeting and qmp_capabilities once took more than 5 s, so the client
+        // gave up and two tests failed on the closed connection.
+        async let client = QMP.Client.connect(unixPath: path, timeout: .seconds(120))
         let peer = try await accept()
         try await peer.greet(capabilities: capabilities)
         return (try await client, peer)
