@@ -5,7 +5,7 @@ One test guest (TCG, q35, 128 MiB) with two virtio NICs, in a network namespace 
 (`ip netns`: virtkitd, QEMU, dnsmasq and the sink all run in it; the host's networking is
 never touched):
   user   eth0, QEMU's user-mode networking (slirp), to 10.0.2.2 (the namespace's loopback)
-  nat    eth1, on libvirt's default network XML started by virtkitd (a bridge, a tap, nftables
+  nat    eth1, on libvirt's default network (Examples/default-network.xml) started by virtkitd (a bridge, a tap, nftables
          masquerading, dnsmasq), to the bridge's address 192.168.122.1
 Each round sends N MiB of zeros from the guest (`dd | nc`) to a socat sink on port 5001, once
 through each NIC, alternating which goes first; the guest times each from /proc/uptime (10 ms
@@ -30,17 +30,6 @@ import tempfile
 import time
 
 GUEST = os.environ.get("VIRTKIT_GUEST_DIR", "/var/cache/virtkit/guest")
-DEFAULT_NETWORK = """<network>
-  <name>default</name>
-  <bridge name='virbr0'/>
-  <forward/>
-  <ip address='192.168.122.1' netmask='255.255.255.0'>
-    <dhcp>
-      <range start='192.168.122.2' end='192.168.122.254'/>
-    </dhcp>
-  </ip>
-</network>
-"""
 
 
 def domain_xml(serial):
@@ -151,10 +140,9 @@ def main():
             if os.path.exists(socket_path):
                 break
             time.sleep(0.1)
-        for name, text in (("default.xml", DEFAULT_NETWORK), ("netbench.xml", domain_xml(f"{workdir}/serial.sock"))):
-            with open(f"{workdir}/{name}", "w") as f:
-                f.write(text)
-        virtkit("net-define", f"{workdir}/default.xml")
+        with open(f"{workdir}/netbench.xml", "w") as f:
+            f.write(domain_xml(f"{workdir}/serial.sock"))
+        virtkit("net-define", f"{repo}/Examples/default-network.xml")
         virtkit("net-start", "default")
         virtkit("define", f"{workdir}/netbench.xml")
         virtkit("start", "netbench")

@@ -10,20 +10,10 @@ import VirtKitTestSupport
 /// namespace of its own with virtkitd running inside it.
 @Suite("networks: bridges, dnsmasq, nftables and guests on them", .tags(.qemu), .serialized)
 struct NetworkTests {
-    /// libvirt's default network, as Debian's libvirt-daemon-config-network installs it.
-    static let defaultNetwork = """
-        <network>
-          <name>default</name>
-          <bridge name='virbr0'/>
-          <forward/>
-          <ip address='192.168.122.1' netmask='255.255.255.0'>
-            <dhcp>
-              <range start='192.168.122.2' end='192.168.122.254'/>
-            </dhcp>
-          </ip>
-        </network>
-
-        """
+    /// libvirt's default network, as Debian's libvirt-daemon-config-network installs it
+    /// (Examples/default-network.xml, which the README's tour and the network benchmark use).
+    static let defaultNetworkFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../Examples/default-network.xml").standardizedFileURL.path
 
     static let onDefault = "<interface type='network'><source network='default'/><model type='virtio'/></interface>"
 
@@ -34,8 +24,7 @@ struct NetworkTests {
         let namespace = try await NetworkNamespace()
         defer { namespace.remove() }
         var (daemon, client) = try await DaemonProcessTests.startDaemon(harness, netns: namespace.name)
-        let file = harness.root.appending("default.xml").string
-        try AtomicFile.write(Self.defaultNetwork, to: FilePath(file))
+        let file = Self.defaultNetworkFile
         var (status, out, err) = try await DaemonProcessTests.cli(harness, ["net-define", file])
         #expect(status == 0 && out == "Network default defined from \(file)\n\n", "\(out)\(err)")
         (status, out, err) = try await DaemonProcessTests.cli(harness, ["net-start", "default"])
@@ -181,8 +170,7 @@ struct NetworkTests {
         defer { namespace.remove() }
         let (daemon, _) = try await DaemonProcessTests.startDaemon(harness, netns: namespace.name)
         defer { daemon.send(signal: SIGKILL) }
-        let file = harness.root.appending("default.xml").string
-        try AtomicFile.write(Self.defaultNetwork, to: FilePath(file))
+        let file = Self.defaultNetworkFile
         func virsh(_ arguments: String...) async throws -> String {
             let (status, out, err) = try await LibvirtProtocolTests.virsh(harness, arguments)
             #expect(status == 0, "virsh \(arguments.joined(separator: " ")): \(out)\(err)")
